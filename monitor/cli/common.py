@@ -1,0 +1,58 @@
+"""Pieces every command shares: the --config option, loading settings, opening the database."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+from rich.console import Console
+from rich.markup import escape
+
+from monitor.app import Database, database_url, open_database
+from monitor.config_loader import LoadedConfig, load_config
+from monitor.versions import check_versions
+
+log = logging.getLogger(__name__)
+
+EXIT_OK = 0
+EXIT_SOME_FAILED = 1
+EXIT_FATAL = 2
+
+err_console = Console(stderr=True)
+out_console = Console()
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def config_option(func: F) -> F:
+    """Add `--config PATH` to a command."""
+    return click.option(
+        "--config",
+        "config_path",
+        type=click.Path(path_type=Path, dir_okay=False),
+        default=None,
+        help="Config file (default: $MONITOR_CONFIG, ./config/monitor.toml, the user config "
+        "directory, then the bundled example).",
+    )(func)
+
+
+def load(config_path: Path | None) -> LoadedConfig:
+    """Check library versions, load the configuration, print its warnings on stderr."""
+    for warning in check_versions():
+        log.info("%s", warning)
+    loaded = load_config(config_path, env=os.environ, cwd=Path.cwd())
+    for warning in loaded.warnings:
+        err_console.print(f"[yellow]warning:[/] {escape(warning)}")
+    return loaded
+
+
+@contextlib.contextmanager
+def database(loaded: LoadedConfig) -> Iterator[Database]:
+    """The configured database, upgraded to the current schema."""
+    with open_database(database_url(loaded.settings, os.environ)) as db:
+        yield db

@@ -1,0 +1,49 @@
+"""Frozen dataclasses that cross the `monitor.db` boundary; no I/O and no SQLAlchemy import."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+
+@dataclass(frozen=True, slots=True)
+class FeedState:
+    """A feed row: what it is, and where its polling schedule stands. Datetimes are aware UTC."""
+
+    id: int
+    url: str
+    name: str | None
+    source: str  # 'config' | 'cli' | 'opml' | 'check'
+    active: bool
+    interval_s: int | None  # None: the [polling] default
+    etag: str | None
+    last_modified: str | None
+    body_sha256: str | None  # of the last body parsed, to skip byte-identical responses
+    next_check_at: datetime
+    last_checked_at: datetime | None
+    last_success_at: datetime | None
+    last_error: str | None
+    last_error_code: str | None
+    consecutive_failures: int
+    warning: str | None  # the last parser (bozo) warning
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class NewArticle:
+    """An article to store. `fingerprint` is a 64-bit SimHash (signed or unsigned; stored signed)
+    and `bands` its four 16-bit bands; for a 'no_text' article neither is stored."""
+
+    url: str  # canonical
+    title: str | None
+    author: str | None
+    publisher: str
+    site_name: str | None
+    language: str | None
+    published_at: datetime | None
+    fetched_at: datetime
+    text_status: str  # 'ok' | 'no_text'
+    text: str
+    content_sha256: str | None
+    fingerprint: int
+    bands: tuple[int, int, int, int]

@@ -1,0 +1,50 @@
+"""The exception tree. Expected per-feed failures are returned as results; these are raised.
+
+MonitorError                 base of everything monitor raises on purpose
+├── ConfigError              the configuration cannot be used (file, key, problem)
+├── FeedError                bytes that are not a usable feed (parse stage)
+├── ExtractionError          a page that could not be extracted (timeout, memory, crash)
+├── SandboxError             a task in a sandbox worker process did not finish
+│   ├── SandboxTimeoutError  it ran past its deadline; the worker was killed and replaced
+│   └── SandboxCrashError    the worker died, or the task ran out of memory under the limit
+├── DatabaseError            schema too new, migration failed, database unreachable
+└── InstanceLockedError      another daemon holds the single-instance lock
+"""
+
+from __future__ import annotations
+
+
+class MonitorError(Exception):
+    """Base class; `str(err)` is a complete one-line message for the user."""
+
+
+class ConfigError(MonitorError):
+    """The configuration cannot be used. The message names the file, the key and the problem."""
+
+
+class FeedError(MonitorError):
+    """The bytes are not a usable RSS/Atom/JSON feed."""
+
+
+class ExtractionError(MonitorError):
+    """An article page could not be extracted in time or within the memory limit."""
+
+
+class DatabaseError(MonitorError):
+    """The database cannot be used (unreachable, migration failure, unknown schema)."""
+
+
+class InstanceLockedError(MonitorError):
+    """Another daemon already runs against this database."""
+
+
+class SandboxError(MonitorError):
+    """A task run in a `monitor.sandbox.Sandbox` worker process did not finish normally."""
+
+
+class SandboxTimeoutError(SandboxError):
+    """The task ran past its deadline; its worker process was killed and replaced."""
+
+
+class SandboxCrashError(SandboxError):
+    """The worker died (signal, exit) during the task, or the task hit the memory limit."""

@@ -1,0 +1,371 @@
+"""The one orchestrator: poll a feed, fetch and extract its new articles, store them.
+
+`monitor check` and the daemon both call `poll_feed`. Network and child-process work happens
+first; then everything a poll learned is written in one transaction per feed. Expected
+failures (a feed that is down, a page that will not extract) are recorded and returned as
+results; only bugs raise.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import hashlib
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from monitor import dedupe
+from monitor.app import Services
+from monitor.db import FeedState, NewArticle
+from monitor.db import articles as article_rows
+from monitor.db import feeds as feed_rows
+from monitor.db import items as item_rows
+from monitor.domain import (
+    ArticleSummary,
+    ExtractedArticle,
+    FeedEntry,
+    FeedOutcome,
+    FeedPollResult,
+    FetchErrorCode,
+    FetchResult,
+    FetchStatus,
+    ItemOutcome,
+    ParsedFeed,
+)
+from monitor.errors import FeedError
+from monitor.extract import extract_article
+from monitor.parse import parse_feed
+from monitor.sandbox import SandboxError
+from monitor.schedule import next_after_failure, next_after_success
+from monitor.urls import redact_url
+
+log = logging.getLogger(__name__)
+
+# Near-duplicates are looked for among articles fetched in this window.
+CLUSTER_WINDOW = timedelta(days=7)
+
+# Article failures worth trying again on a later poll: the item is not marked as seen.
+TRANSIENT_FETCH_ERRORS = frozenset(
+    {FetchErrorCode.TIMEOUT, FetchErrorCode.CONNECTION, FetchErrorCode.DNS}
+)
+
+FeedBodySource = Callable[[FeedState], Awaitable[FetchResult]]
+
+
+@dataclass(frozen=True, slots=True)
+class _ArticleWork:
+    """What fetching one new entry produced, before anything is written."""
+
+    entry: FeedEntry
+    outcome: ItemOutcome
+    article: NewArticle | None = None
+    existing_article_id: int | None = None
+    error: str | None = None
+    retry_later: bool = False
+
+
+async def poll_feed(
+    services: Services, feed: FeedState, *, body_source: FeedBodySource | None = None
+) -> FeedPollResult:
+    """Poll one feed now and store what is new. Never raises for feed or article failures."""
+    fetched = await (body_source or _http_source(services))(feed)
+    now = services.clock()
+    if fetched.status is FetchStatus.ERROR:
+        assert fetched.error is not None
+        return _record_failure(
+            services,
+            feed,
+            now,
+            fetched.error.code.value,
+            fetched.error.message,
+            retry_after_s=fetched.retry_after_s,
+        )
+    if fetched.status is FetchStatus.NOT_MODIFIED:
+        _record_success(services, feed, now, fetched, body_sha256=feed.body_sha256, parsed=None)
+        return FeedPollResult(url=feed.url, name=feed.name, outcome=FeedOutcome.NOT_MODIFIED)
+
+    body = fetched.body or b""
+    body_sha256 = hashlib.sha256(body).hexdigest()
+    if feed.body_sha256 == body_sha256:
+        _record_success(services, feed, now, fetched, body_sha256=body_sha256, parsed=None)
+        return FeedPollResult(url=feed.url, name=feed.name, outcome=FeedOutcome.UNCHANGED)
+
+    settings = services.settings.parse
+    parse = functools.partial(
+        parse_feed,
+        url=fetched.final_url,
+        content_type=fetched.content_type,
+        charset=fetched.charset,
+        max_items=settings.items_per_poll,
+    )
+    try:
+        parsed: ParsedFeed = await services.parse_pool.run(parse, body, deadline=settings.deadline)
+    except (FeedError, SandboxError) as exc:
+        return _record_failure(services, feed, now, "parse", str(exc))
+
+    new_entries = _new_entries(services, feed, parsed)
+    work = await asyncio.gather(*(_fetch_article(services, e) for e in new_entries))
+    summaries = _store(services, feed, fetched, body_sha256, parsed, work)
+    outcome = FeedOutcome.DEGRADED if parsed.warning else FeedOutcome.OK
+    return FeedPollResult(
+        url=feed.url,
+        name=feed.name,
+        outcome=outcome,
+        new_items=len(summaries),
+        warning=parsed.warning,
+        articles=tuple(summaries),
+    )
+
+
+def _http_source(services: Services) -> FeedBodySource:
+    async def fetch(feed: FeedState) -> FetchResult:
+        return await services.fetcher.fetch_feed(
+            feed.url, etag=feed.etag, last_modified=feed.last_modified
+        )
+
+    return fetch
+
+
+def _new_entries(services: Services, feed: FeedState, parsed: ParsedFeed) -> list[FeedEntry]:
+    with services.sessions() as session:
+        known = item_rows.known_item_keys(session, feed.id, [e.key for e in parsed.entries])
+    return [e for e in parsed.entries if e.key not in known]
+
+
+async def _fetch_article(services: Services, entry: FeedEntry) -> _ArticleWork:
+    """Fetch and extract the page an entry links to (or find it already stored)."""
+    if entry.link is None:
+        return _ArticleWork(entry, ItemOutcome.SKIPPED, error="entry has no http(s) link")
+    with services.sessions() as session:
+        existing = article_rows.find_article_id(session, entry.link)
+    if existing is not None:
+        return _ArticleWork(entry, ItemOutcome.STORED, existing_article_id=existing)
+
+    page = await services.fetcher.fetch_page(entry.link)
+    if page.status is not FetchStatus.OK or page.body is None:
+        code = page.error.code if page.error else None
+        message = page.error.message if page.error else f"unexpected status {page.status}"
+        skipped = code in {
+            FetchErrorCode.BAD_CONTENT_TYPE,
+            FetchErrorCode.BLOCKED_ADDRESS,
+            FetchErrorCode.UNSUPPORTED_SCHEME,
+            FetchErrorCode.INVALID_URL,
+        }
+        return _ArticleWork(
+            entry,
+            ItemOutcome.SKIPPED if skipped else ItemOutcome.ERROR,
+            error=message,
+            retry_later=code in TRANSIENT_FETCH_ERRORS,
+        )
+
+    settings = services.settings.extract
+    extract = functools.partial(
+        extract_article,
+        url=page.final_url,
+        charset=page.charset,
+        max_input_size=settings.max_input_size,
+    )
+    try:
+        extracted: ExtractedArticle = await services.extract_pool.run(
+            extract, page.body, deadline=settings.deadline
+        )
+    except SandboxError as exc:
+        return _ArticleWork(entry, ItemOutcome.ERROR, error=f"extraction failed: {exc}")
+    return _ArticleWork(
+        entry,
+        ItemOutcome.STORED if extracted.has_text else ItemOutcome.NO_TEXT,
+        article=_new_article(entry, extracted, services.clock()),
+    )
+
+
+def _new_article(entry: FeedEntry, extracted: ExtractedArticle, now: datetime) -> NewArticle:
+    assert entry.link is not None
+    text = extracted.text if extracted.has_text else ""
+    fingerprint = dedupe.fingerprint(text)
+    return NewArticle(
+        url=entry.link,
+        title=extracted.title or entry.title or None,
+        author=extracted.author or entry.author,
+        publisher=dedupe.publisher_of(entry.link, extracted.site_name),
+        site_name=extracted.site_name,
+        language=extracted.language,
+        published_at=entry.published or extracted.published,
+        fetched_at=now,
+        text_status="ok" if text else "no_text",
+        text=text,
+        content_sha256=dedupe.content_hash(text),
+        fingerprint=fingerprint,
+        bands=dedupe.fingerprint_bands(fingerprint),
+    )
+
+
+def _store(
+    services: Services,
+    feed: FeedState,
+    fetched: FetchResult,
+    body_sha256: str,
+    parsed: ParsedFeed,
+    work: Sequence[_ArticleWork],
+) -> list[ArticleSummary]:
+    """Write the whole poll in one transaction: articles, items, and the feed's new state."""
+    now = services.clock()
+    summaries: list[ArticleSummary] = []
+    with services.sessions.begin() as session:
+        for done in work:
+            if done.retry_later:
+                summaries.append(_summary(done, None))
+                continue
+            article_id, cluster_id = done.existing_article_id, None
+            if done.article is not None:
+                cluster_id = None
+                if done.article.text_status == "ok":
+                    cluster_id = article_rows.find_cluster_for(
+                        session,
+                        done.article.fingerprint,
+                        done.article.bands,
+                        max_distance=dedupe.NEAR_DUPLICATE_MAX_DISTANCE,
+                        since=now - CLUSTER_WINDOW,
+                    )
+                article_id, cluster_id = article_rows.insert_article(
+                    session, done.article, cluster_id=cluster_id
+                )
+            inserted = item_rows.insert_item(
+                session,
+                feed.id,
+                key=done.entry.key,
+                guid=done.entry.guid,
+                link=done.entry.link,
+                title=done.entry.title,
+                published_at=done.entry.published,
+                now=now,
+                outcome=done.outcome.value,
+                error=done.error,
+                article_id=article_id,
+            )
+            if inserted:
+                summaries.append(_summary(done, cluster_id))
+        feed_rows.record_feed_success(
+            session,
+            feed.id,
+            now=now,
+            next_check_at=_next_success(services, feed, now, fetched, parsed),
+            etag=fetched.etag,
+            last_modified=fetched.last_modified,
+            body_sha256=body_sha256,
+            warning=parsed.warning,
+        )
+    return summaries
+
+
+def _summary(done: _ArticleWork, cluster_id: int | None) -> ArticleSummary:
+    article = done.article
+    url = done.entry.link or ""
+    return ArticleSummary(
+        url=url,
+        title=(article.title if article else None) or done.entry.title or None,
+        publisher=article.publisher if article else dedupe.publisher_of(url) if url else "",
+        published=(article.published_at if article else None) or done.entry.published,
+        outcome=done.outcome,
+        cluster_id=cluster_id,
+        error=done.error,
+    )
+
+
+def _interval_s(services: Services, feed: FeedState) -> float:
+    return float(feed.interval_s or services.settings.polling.interval)
+
+
+def _next_success(
+    services: Services,
+    feed: FeedState,
+    now: datetime,
+    fetched: FetchResult,
+    parsed: ParsedFeed | None,
+) -> datetime:
+    return next_after_success(
+        now,
+        interval_s=_interval_s(services, feed),
+        ttl_minutes=parsed.ttl_minutes if parsed else None,
+        cache_max_age_s=fetched.cache_max_age_s,
+        max_interval_s=services.settings.polling.max_backoff,
+    )
+
+
+def _record_success(
+    services: Services,
+    feed: FeedState,
+    now: datetime,
+    fetched: FetchResult,
+    *,
+    body_sha256: str | None,
+    parsed: ParsedFeed | None,
+) -> None:
+    with services.sessions.begin() as session:
+        feed_rows.record_feed_success(
+            session,
+            feed.id,
+            now=now,
+            next_check_at=_next_success(services, feed, now, fetched, parsed),
+            etag=fetched.etag or feed.etag,
+            last_modified=fetched.last_modified or feed.last_modified,
+            body_sha256=body_sha256,
+            warning=feed.warning,
+        )
+
+
+def _record_failure(
+    services: Services,
+    feed: FeedState,
+    now: datetime,
+    code: str,
+    message: str,
+    *,
+    retry_after_s: float | None = None,
+) -> FeedPollResult:
+    log.warning("feed failed url=%s code=%s error=%s", redact_url(feed.url), code, message)
+    with services.sessions.begin() as session:
+        feed_rows.record_feed_failure(
+            session,
+            feed.id,
+            now=now,
+            next_check_at=next_after_failure(
+                now,
+                interval_s=_interval_s(services, feed),
+                consecutive_failures=feed.consecutive_failures + 1,
+                retry_after_s=retry_after_s,
+                max_backoff_s=services.settings.polling.max_backoff,
+            ),
+            error_code=code,
+            error=message,
+        )
+    return FeedPollResult(url=feed.url, name=feed.name, outcome=FeedOutcome.ERROR, error=message)
+
+
+async def poll_feeds(
+    services: Services,
+    feeds: Sequence[FeedState],
+    *,
+    body_sources: dict[int, FeedBodySource] | None = None,
+    on_done: Callable[[FeedPollResult], None] | None = None,
+) -> list[FeedPollResult]:
+    """Poll several feeds concurrently (the fetcher enforces the limits); results in input order.
+
+    One feed's failure never stops the others: an unexpected bug in one poll is logged, recorded
+    on that feed, and reported as its error.
+    """
+    sources = body_sources or {}
+
+    async def one(feed: FeedState) -> FeedPollResult:
+        try:
+            result = await poll_feed(services, feed, body_source=sources.get(feed.id))
+        except Exception as exc:
+            log.exception("internal error while polling %s", redact_url(feed.url))
+            message = f"internal error: {type(exc).__name__}: {exc}"
+            result = _record_failure(services, feed, services.clock(), "internal", message)
+        if on_done is not None:
+            on_done(result)
+        return result
+
+    return list(await asyncio.gather(*(one(feed) for feed in feeds)))

@@ -1,0 +1,272 @@
+"""Configuration: the models of config/monitor.toml. Loading lives in `monitor.config_loader`.
+
+Every setting here appears, documented, in config/monitor.toml (a test enforces it).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from collections.abc import Iterable, Sequence
+from datetime import date
+from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
+
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    SecretStr,
+    field_validator,
+    model_validator,
+)
+
+from monitor.urls import check_url, redact_url
+
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$")
+_UNIT_S = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0, None: 1.0}
+
+
+def parse_duration(value: Any) -> float:
+    """'90s', '15m', '1.5h', '2d' or a number of seconds -> seconds (must be positive)."""
+    seconds = parse_duration_or_zero(value)
+    if seconds == 0:
+        raise ValueError("a duration must be positive")
+    return seconds
+
+
+def parse_duration_or_zero(value: Any) -> float:
+    """Like `parse_duration`, but 0 ("no wait") is allowed."""
+    if isinstance(value, bool):
+        raise ValueError("expected a duration such as '30s', '15m' or '2h'")
+    if isinstance(value, int | float):
+        seconds = float(value)
+    elif isinstance(value, str) and (m := _DURATION.match(value)):
+        seconds = float(m.group(1)) * _UNIT_S[m.group(2)]
+    else:
+        raise ValueError("expected a duration such as '30s', '15m' or '2h'")
+    if seconds < 0:
+        raise ValueError("a duration cannot be negative")
+    return seconds
+
+
+_SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(B|KiB|MiB|GiB|KB|MB|GB)?\s*$", re.IGNORECASE)
+_UNIT_B = {
+    "b": 1,
+    "kib": 1024,
+    "mib": 1024**2,
+    "gib": 1024**3,
+    "kb": 1000,
+    "mb": 1000**2,
+    "gb": 1000**3,
+}
+
+
+def parse_size(value: Any) -> int:
+    """'15 MiB', '512KiB', or a number of bytes -> bytes."""
+    if isinstance(value, bool):
+        raise ValueError("expected a size such as '15 MiB'")
+    if isinstance(value, int):
+        size = value
+    elif isinstance(value, str) and (m := _SIZE.match(value)):
+        size = int(float(m.group(1)) * _UNIT_B[(m.group(2) or "b").lower()])
+    else:
+        raise ValueError("expected a size such as '15 MiB' or a number of bytes")
+    if size <= 0:
+        raise ValueError("a size must be positive")
+    return size
+
+
+Duration = Annotated[float, BeforeValidator(parse_duration)]
+DurationOrZero = Annotated[float, BeforeValidator(parse_duration_or_zero)]
+Size = Annotated[int, BeforeValidator(parse_size)]
+Identifier = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")]
+
+
+class SettingError(ValueError):
+    """A problem found across fields that belongs to one setting; `loc` is its path.
+
+    Pydantic keeps the exception in the error's context, so the loader can point at
+    ``feeds[3].url`` rather than at the whole file.
+    """
+
+    def __init__(self, loc: tuple[str | int, ...], message: str) -> None:
+        super().__init__(message)
+        self.loc = loc
+
+
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+def literal_address_problem(url: str, allowed: Sequence[Network]) -> str | None:
+    """Why `url` must not be fetched if its host is a literal non-public address, else None.
+
+    Only literal addresses (``http://127.0.0.1/``, ``http://[::1]/``) and ``localhost`` are
+    judged here, where no resolver is needed; names are checked at connect time by the fetcher.
+    """
+    host = (urlsplit(url).hostname or "").lower().rstrip(".")
+    if host == "localhost" or host.endswith(".localhost"):
+        candidates = [ipaddress.ip_address("127.0.0.1"), ipaddress.ip_address("::1")]
+    else:
+        try:
+            candidates = [ipaddress.ip_address(host.split("%", 1)[0])]
+        except ValueError:
+            return None
+    address = candidates[0]
+    mapped = address.ipv4_mapped if isinstance(address, ipaddress.IPv6Address) else None
+    judged = mapped or address
+    if judged.is_global and not judged.is_multicast:
+        return None
+    if mapped is not None:
+        candidates.append(mapped)
+    if any(candidate in net for candidate in candidates for net in allowed):
+        return None
+    kind = _address_kind(judged)
+    article = "an" if kind[0] in "aeiou" else "a"
+    return (
+        f"{host} is {article} {kind} address, not a public one "
+        "(add its network to fetch.allow_private to fetch it)"
+    )
+
+
+def _address_kind(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> str:
+    for kind, flag in (
+        ("loopback", address.is_loopback),
+        ("unspecified", address.is_unspecified),
+        ("link-local", address.is_link_local),
+        ("multicast", address.is_multicast),
+        ("private", address.is_private),
+    ):
+        if flag:
+            return kind
+    return "reserved"
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class DatabaseSettings(_Section):
+    # Empty: SQLite file `monitor.db` in the user's data directory.
+    url: SecretStr | None = None
+
+
+class FetchSettings(_Section):
+    user_agent: str | None = None  # None: "monitor/<version> (+<project url>)"
+    connect_timeout: Duration = 5.0
+    read_timeout: Duration = 10.0
+    feed_deadline: Duration = 30.0  # total wall time for one feed request, redirects included
+    page_deadline: Duration = 30.0  # total wall time for one article page
+    max_feed_size: Size = 15 * 1024**2  # decompressed bytes
+    max_page_size: Size = 5 * 1024**2  # decompressed bytes
+    max_redirects: int = Field(default=5, ge=0, le=20)
+    max_in_flight: int = Field(default=50, ge=1, le=1000)  # all hosts together
+    per_host_in_flight: int = Field(default=2, ge=1, le=100)
+    per_host_spacing: DurationOrZero = 1.0  # minimum time between request starts to one host
+    # Networks (CIDR) that may be fetched although they are not public, e.g. "10.1.2.0/24".
+    allow_private: tuple[str, ...] = ()
+    proxy: SecretStr | None = None  # http(s) proxy URL; the address guard then runs at the proxy
+
+    @field_validator("allow_private")
+    @classmethod
+    def _networks(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for net in value:
+            try:
+                ipaddress.ip_network(net, strict=False)
+            except ValueError as exc:
+                raise ValueError(f"{net!r} is not a network in CIDR form ({exc})") from None
+        return value
+
+
+class ParseSettings(_Section):
+    items_per_poll: int = Field(default=200, ge=1, le=10_000)  # newest N entries per poll
+    deadline: Duration = 20.0  # child-process wall time for one feed
+    memory_limit: Size = 1024**3  # child-process address space
+
+
+class ExtractSettings(_Section):
+    deadline: Duration = 20.0
+    memory_limit: Size = 1024**3
+    max_input_size: Size = 2 * 1024**2  # HTML bytes handed to trafilatura
+    workers: int = Field(default=2, ge=1, le=64)
+
+
+class PollingSettings(_Section):
+    interval: Duration = 1800.0  # default per-feed interval
+    max_backoff: Duration = 86400.0  # failures back off exponentially up to this
+
+
+class FeedSettings(_Section):
+    url: str
+    name: str | None = None
+    interval: Duration | None = None
+
+    @field_validator("url")
+    @classmethod
+    def _safe_url(cls, value: str) -> str:
+        return check_url(value)  # UnsafeURLError is a ValueError: it says why
+
+    def __repr_args__(self) -> Iterable[tuple[str | None, Any]]:
+        for name, value in super().__repr_args__():
+            yield name, redact_url(value) if name == "url" and isinstance(value, str) else value
+
+
+class EntitySettings(_Section):
+    id: Identifier
+    name: str = Field(min_length=1)
+    kind: Literal["person", "organization", "place", "product", "other"] = "other"
+    aliases: tuple[str, ...] = ()
+    # Phrases that, when they surround a match, mean it is not this entity ("X-ray", "Trump card").
+    negative_aliases: tuple[str, ...] = ()
+
+
+class ClaimSettings(_Section):
+    id: Identifier
+    text: str = Field(min_length=1)
+    entities: tuple[str, ...] = Field(min_length=1)
+    kind: Literal["fact", "forecast", "statement"] = "fact"
+    source: str | None = None
+    opened: date | None = None
+    denies: tuple[str, ...] = ()  # ids of claims this one contradicts
+
+
+class Settings(_Section):
+    database: DatabaseSettings = DatabaseSettings()
+    fetch: FetchSettings = FetchSettings()
+    parse: ParseSettings = ParseSettings()
+    extract: ExtractSettings = ExtractSettings()
+    polling: PollingSettings = PollingSettings()
+    feeds: tuple[FeedSettings, ...] = ()
+    entities: tuple[EntitySettings, ...] = ()
+    claims: tuple[ClaimSettings, ...] = ()
+
+    @model_validator(mode="after")
+    def _feed_addresses(self) -> Settings:
+        allowed = [ipaddress.ip_network(net, strict=False) for net in self.fetch.allow_private]
+        for index, feed in enumerate(self.feeds):
+            if problem := literal_address_problem(feed.url, allowed):
+                raise SettingError(("feeds", index, "url"), problem)
+        return self
+
+    @model_validator(mode="after")
+    def _references(self) -> Settings:
+        seen: set[str] = set()
+        for feed in self.feeds:
+            if feed.url in seen:
+                raise ValueError(f"feed {feed.url!r} is listed twice")
+            seen.add(feed.url)
+        entity_ids = [e.id for e in self.entities]
+        if dup := {i for i in entity_ids if entity_ids.count(i) > 1}:
+            raise ValueError(f"entity id {sorted(dup)[0]!r} is used twice")
+        claim_ids = [c.id for c in self.claims]
+        if dup := {i for i in claim_ids if claim_ids.count(i) > 1}:
+            raise ValueError(f"claim id {sorted(dup)[0]!r} is used twice")
+        for claim in self.claims:
+            for ref in claim.entities:
+                if ref not in entity_ids:
+                    raise ValueError(f"claim {claim.id!r} names unknown entity {ref!r}")
+            for ref in claim.denies:
+                if ref not in claim_ids:
+                    raise ValueError(f"claim {claim.id!r} denies unknown claim {ref!r}")
+        return self
