@@ -246,14 +246,17 @@ def _store(
             )
             if inserted:
                 summaries.append(_summary(done, cluster_id))
+        # Articles to retry: forget the validators so the next poll re-reads the feed instead
+        # of getting a 304 (or a byte-identical body) and never coming back to them.
+        retry = any(done.retry_later for done in work)
         feed_rows.record_feed_success(
             session,
             feed.id,
             now=now,
             next_check_at=_next_success(services, feed, now, fetched, parsed),
-            etag=fetched.etag,
-            last_modified=fetched.last_modified,
-            body_sha256=body_sha256,
+            etag=None if retry else fetched.etag,
+            last_modified=None if retry else fetched.last_modified,
+            body_sha256=None if retry else body_sha256,
             warning=parsed.warning,
         )
     return summaries

@@ -10,6 +10,7 @@ import logging
 import sys
 
 import click
+from rich.markup import escape
 
 from monitor import __version__
 from monitor.cli.admin import config_group, db_group
@@ -19,7 +20,20 @@ from monitor.cli.feeds import feeds_group
 from monitor.errors import MonitorError
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class MonitorGroup(click.Group):
+    """A group that turns expected errors (MonitorError) into one line and exit code 2."""
+
+    def invoke(self, ctx: click.Context) -> object:
+        try:
+            return super().invoke(ctx)
+        except MonitorError as exc:
+            err_console.print(
+                f"[bold red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True
+            )
+            raise click.exceptions.Exit(EXIT_FATAL) from None
+
+
+@click.group(cls=MonitorGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="monitor")
 @click.option("-v", "--verbose", count=True, help="More log output on stderr (-vv for debug).")
 def cli(verbose: int) -> None:
@@ -37,17 +51,5 @@ cli.add_command(config_group)
 
 
 def main() -> None:
-    """Console-script entry point: expected errors become one line on stderr and exit code 2."""
-    try:
-        cli.main(standalone_mode=False)
-    except click.exceptions.Abort:
-        err_console.print("aborted")
-        sys.exit(EXIT_FATAL)
-    except click.ClickException as exc:
-        exc.show()
-        sys.exit(EXIT_FATAL if exc.exit_code == 1 else exc.exit_code)
-    except MonitorError as exc:
-        err_console.print(f"[bold red]error:[/] {exc}", highlight=False, markup=True)
-        sys.exit(EXIT_FATAL)
-    except click.exceptions.Exit as exc:
-        sys.exit(exc.exit_code)
+    """Console-script entry point."""
+    cli()

@@ -44,12 +44,6 @@ def check(config_path: Path | None, feed_args: tuple[str, ...], as_json: bool) -
     """Poll every configured feed now (or only --feed) and store new articles."""
     loaded = load(config_path)
     with database(loaded) as db:
-        with db.sessions.begin() as session:
-            feed_rows.sync_config_feeds(
-                session,
-                [FeedSpec(f.url, f.name, _seconds(f.interval)) for f in loaded.settings.feeds],
-                now=utc_now(),
-            )
         feeds, sources = _select_feeds(db, feed_args)
         if not feeds:
             err_console.print("no feeds to poll: add [[feeds]] to the config or use --feed")
@@ -67,10 +61,6 @@ def exit_code(results: Sequence[FeedPollResult]) -> int:
     if failed == 0:
         return EXIT_OK
     return EXIT_FATAL if failed == len(results) else EXIT_SOME_FAILED
-
-
-def _seconds(value: float | None) -> int | None:
-    return None if value is None else round(value)
 
 
 def _select_feeds(

@@ -13,8 +13,10 @@ import click
 from rich.console import Console
 from rich.markup import escape
 
-from monitor.app import Database, database_url, open_database
+from monitor.app import Database, database_url, open_database, utc_now
 from monitor.config_loader import LoadedConfig, load_config
+from monitor.db import feeds as feed_rows
+from monitor.domain import FeedSpec
 from monitor.versions import check_versions
 
 log = logging.getLogger(__name__)
@@ -27,6 +29,12 @@ err_console = Console(stderr=True)
 out_console = Console()
 
 F = TypeVar("F", bound=Callable[..., Any])
+
+
+class CommandError(click.ClickException):
+    """A command cannot do what was asked; exits with EXIT_FATAL."""
+
+    exit_code = EXIT_FATAL
 
 
 def config_option(func: F) -> F:
@@ -47,12 +55,19 @@ def load(config_path: Path | None) -> LoadedConfig:
         log.info("%s", warning)
     loaded = load_config(config_path, env=os.environ, cwd=Path.cwd())
     for warning in loaded.warnings:
-        err_console.print(f"[yellow]warning:[/] {escape(warning)}")
+        err_console.print(f"[yellow]warning:[/] {escape(warning)}", soft_wrap=True)
     return loaded
 
 
 @contextlib.contextmanager
 def database(loaded: LoadedConfig) -> Iterator[Database]:
-    """The configured database, upgraded to the current schema."""
+    """The configured database, upgraded to the current schema, its feeds synced to the config."""
     with open_database(database_url(loaded.settings, os.environ)) as db:
+        specs = [FeedSpec(f.url, f.name, _seconds(f.interval)) for f in loaded.settings.feeds]
+        with db.sessions.begin() as session:
+            feed_rows.sync_config_feeds(session, specs, now=utc_now())
         yield db
+
+
+def _seconds(value: float | None) -> int | None:
+    return None if value is None else round(value)

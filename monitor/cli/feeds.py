@@ -11,7 +11,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from monitor.app import utc_now
-from monitor.cli.common import config_option, database, err_console, load, out_console
+from monitor.cli.common import CommandError, config_option, database, err_console, load, out_console
 from monitor.db import FeedState
 from monitor.db import feeds as feed_rows
 from monitor.domain import FeedSpec
@@ -50,7 +50,7 @@ def feeds_add(config_path: Path | None, url: str, name: str | None, interval: in
     """Add a feed to poll."""
     with database(load(config_path)) as db, db.sessions.begin() as session:
         if feed_rows.get_feed(session, url) is not None:
-            raise click.ClickException(f"feed already exists: {redact_url(url)}")
+            raise CommandError(f"feed already exists: {redact_url(url)}")
         feed_rows.add_feed(session, FeedSpec(url, name, interval), source="cli", now=utc_now())
     out_console.print(f"added {escape(redact_url(url))}", highlight=False)
 
@@ -63,10 +63,10 @@ def feeds_remove(config_path: Path | None, url: str) -> None:
     loaded = load(config_path)
     if any(f.url == url for f in loaded.settings.feeds):
         where = loaded.path or "the bundled config"
-        raise click.ClickException(f"{redact_url(url)} is listed in {where}; remove it there")
+        raise CommandError(f"{redact_url(url)} is listed in {where}; remove it there")
     with database(loaded) as db, db.sessions.begin() as session:
         if not feed_rows.remove_feed(session, url):
-            raise click.ClickException(f"no such feed: {redact_url(url)}")
+            raise CommandError(f"no such feed: {redact_url(url)}")
     out_console.print(f"removed {escape(redact_url(url))}", highlight=False)
 
 

@@ -3,7 +3,8 @@
 A key is the entry's guid (or id), else its canonical link, else a hash of title and summary.
 Keys that repeat inside one feed are disambiguated Miniflux-style and symmetrically, so a
 reordered copy of the same feed gives every entry the same key: every member of a colliding
-group gets `key|link`; members whose `key|link` still collides get `key|position`.
+group gets `key|link`; members whose `key|link` still collides get `key|link|<hash of title and
+summary>`; only entries identical in all of these fall back to `...|position`.
 """
 
 from __future__ import annotations
@@ -76,19 +77,25 @@ def to_feed_entries(entries: list[RawEntry]) -> tuple[FeedEntry, ...]:
 
 
 def unique_keys(bases: list[str], entries: list[RawEntry]) -> list[str]:
-    """Disambiguate repeated base keys: key, then key|link, then key|position."""
+    """Disambiguate repeated base keys: key, then key|link, then |content hash, then |position."""
     keys = list(bases)
-    for suffix in ("link", "position"):
+    for suffix in ("link", "content", "position"):
         counts = Counter(keys)
         if all(count == 1 for count in counts.values()):
             break
         keys = [
-            _bounded(f"{base}|{(entry.link or '') if suffix == 'link' else entry.position}")
-            if counts[key] > 1
-            else key
-            for key, base, entry in zip(keys, bases, entries, strict=True)
+            _bounded(f"{key}|{_suffix(entry, suffix)}") if counts[key] > 1 else key
+            for key, entry in zip(keys, entries, strict=True)
         ]
     return keys
+
+
+def _suffix(entry: RawEntry, kind: str) -> str:
+    if kind == "link":
+        return entry.link or ""
+    if kind == "content":
+        return _sha256(f"{entry.title}\n{entry.summary}")[:16]
+    return str(entry.position)
 
 
 def _bounded(key: str) -> str:

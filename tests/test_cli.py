@@ -1,0 +1,207 @@
+"""The command line through Click's runner: exit codes, JSON contract, feeds management."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+
+from monitor.cli import cli
+from tests.fixtures_http import LoopbackHTTPServer
+from tests.pipeline_world import PARAGRAPHS, Item, article_page, rss
+
+RSS = "application/rss+xml"
+
+
+@pytest.fixture
+def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
+    """An isolated environment: data dir in tmp, no config found unless a test passes one."""
+    for name in ("MONITOR_CONFIG", "MONITOR_DATABASE_URL", "MONITOR_DATABASE_URL_FILE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.chdir(tmp_path)
+    return {"MONITOR_DATA_DIR": str(tmp_path / "data"), "XDG_CONFIG_HOME": str(tmp_path / "xdg")}
+
+
+def run(env: dict[str, str], *args: str) -> Result:
+    return CliRunner().invoke(cli, list(args), env=env, catch_exceptions=False)
+
+
+def write_config(tmp_path: Path, feeds: list[str], extra: str = "") -> Path:
+    blocks = "".join(
+        f'[[feeds]]\nurl = "{url}"\nname = "Feed {n}"\n\n' for n, url in enumerate(feeds)
+    )
+    path = tmp_path / "monitor.toml"
+    path.write_text(
+        '[fetch]\nallow_private = ["127.0.0.1/32"]\nper_host_spacing = 0\n'
+        'feed_deadline = "3s"\npage_deadline = "3s"\n'
+        "[extract]\nworkers = 1\n\n" + extra + blocks
+    )
+    return path
+
+
+@pytest.fixture
+def site(http_server: LoopbackHTTPServer) -> Callable[[str], str]:
+    """Serve a feed with one article at `path`; return the feed URL."""
+
+    def serve(path: str) -> str:
+        page = f"{path}-story"
+        http_server.route(page, body=article_page("A story", PARAGRAPHS), content_type="text/html")
+        http_server.route(
+            path, body=rss([Item("A story", http_server.url(page))]), content_type=RSS, etag='"1"'
+        )
+        return http_server.url(path)
+
+    return serve
+
+
+def test_check_prints_the_json_contract_and_exits_0(
+    env: dict[str, str], tmp_path: Path, site: Callable[[str], str]
+) -> None:
+    config = write_config(tmp_path, [site("/feed.xml")])
+    result = run(env, "check", "--config", str(config), "--json")
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert set(data) == {"version", "feeds", "articles", "evidence", "claims"}
+    assert data["version"] == 1
+    [feed] = data["feeds"]
+    assert set(feed) == {"url", "name", "status", "new_items", "error", "warning"}
+    assert (feed["status"], feed["new_items"], feed["name"]) == ("ok", 1, "Feed 0")
+    [article] = data["articles"]
+    assert {"url", "title", "publisher", "published", "entities"} <= set(article)
+    assert article["title"] == "A story"
+    assert article["status"] == "stored"
+    assert article["published"] == "2024-10-24T10:00:00+00:00"
+
+    again = run(env, "check", "--config", str(config), "--json")
+    assert json.loads(again.stdout)["feeds"][0]["status"] == "not_modified"
+
+
+def test_exit_codes_some_failed_and_all_failed(
+    env: dict[str, str], tmp_path: Path, site: Callable[[str], str], http_server: LoopbackHTTPServer
+) -> None:
+    http_server.route("/down.xml", status=500, body="down")
+    down = http_server.url("/down.xml")
+    some = run(env, "check", "--config", str(write_config(tmp_path, [site("/f.xml"), down])))
+    assert some.exit_code == 1
+    assert "1 failed" in some.stdout
+    assert "HTTP 500" in some.stdout or "500" in some.stdout
+
+    only_down = run(env, "check", "--config", str(write_config(tmp_path, [down])))
+    assert only_down.exit_code == 2
+
+
+def test_check_a_local_feed_file(env: dict[str, str], tmp_path: Path) -> None:
+    feed = tmp_path / "local.xml"
+    feed.write_bytes(rss([Item("No link here", "", guid="x1")]))
+    result = run(env, "check", "--config", str(write_config(tmp_path, [])), "--feed", str(feed))
+    assert result.exit_code == 0, result.output
+    assert "1 new items" in result.stdout
+    # On-demand feeds are not added to the regular polling list.
+    listed = json.loads(
+        run(env, "feeds", "list", "--config", str(write_config(tmp_path, [])), "--json").stdout
+    )
+    assert [(f["source"], f["active"]) for f in listed] == [("check", False)]
+
+
+@pytest.mark.parametrize(
+    ("toml", "message"),
+    [
+        (
+            "[fetch]\nmax_redirect = 3\n",
+            "monitor.toml:2: fetch.max_redirect: unknown key (did you mean 'max_redirects'?)",
+        ),
+        ('[fetch]\nread_timeout = "soon"\n', "fetch.read_timeout"),
+        ('[[feeds]]\nurl = "file:///etc/passwd"\n', "unsupported scheme 'file'"),
+        ("[fetch\n", "monitor.toml"),
+    ],
+)
+def test_config_errors_are_one_clear_line_and_exit_2(
+    env: dict[str, str], tmp_path: Path, toml: str, message: str
+) -> None:
+    path = tmp_path / "monitor.toml"
+    path.write_text(toml)
+    result = run(env, "check", "--config", str(path))
+    assert result.exit_code == 2
+    assert message in result.stderr
+    assert "Traceback" not in result.output + result.stderr
+
+
+def test_missing_explicit_config_is_an_error(env: dict[str, str], tmp_path: Path) -> None:
+    result = run(env, "config", "check", "--config", str(tmp_path / "nope.toml"))
+    assert result.exit_code == 2
+    assert "nope.toml" in result.stderr
+
+
+def test_bundled_config_is_used_when_none_is_found(env: dict[str, str]) -> None:
+    result = run(env, "config", "check")
+    assert result.exit_code == 0
+    assert "bundled example" in result.stdout
+    assert "17 entities" in result.stdout and "10 claims" in result.stdout
+
+
+def test_config_show_redacts_the_database_password(env: dict[str, str], tmp_path: Path) -> None:
+    secret_env = dict(env, MONITOR_DATABASE_URL="postgresql+psycopg://u:s3cr3t-sentinel@db/x")
+    result = run(secret_env, "config", "show", "--config", str(write_config(tmp_path, [])))
+    assert result.exit_code == 0
+    assert "s3cr3t-sentinel" not in result.output
+    assert "<redacted>" in result.output
+
+
+def test_feeds_add_list_remove_and_opml_round_trip(env: dict[str, str], tmp_path: Path) -> None:
+    config = str(write_config(tmp_path, ["https://config.example/feed"]))
+    assert (
+        run(
+            env, "feeds", "add", "https://a.example/rss", "--name", "A", "--config", config
+        ).exit_code
+        == 0
+    )
+    dup = run(env, "feeds", "add", "https://a.example/rss", "--config", config)
+    assert dup.exit_code == 2 and "already exists" in dup.stderr
+    bad = run(env, "feeds", "add", "javascript:alert(1)", "--config", config)
+    assert bad.exit_code == 2
+
+    opml = tmp_path / "in.opml"
+    opml.write_text(
+        '<opml version="2.0"><body><outline text="B" xmlUrl="https://b.example/atom"/>'
+        '<outline text="A again" xmlUrl="https://a.example/rss"/></body></opml>'
+    )
+    imported = run(env, "feeds", "import", str(opml), "--config", config)
+    assert "imported 1 new feeds (1 already present)" in imported.stdout
+
+    listed = json.loads(run(env, "feeds", "list", "--json", "--config", config).stdout)
+    assert sorted(f["url"] for f in listed) == [
+        "https://a.example/rss",
+        "https://b.example/atom",
+        "https://config.example/feed",
+    ]
+    assert {f["url"]: f["health"] for f in listed}["https://a.example/rss"] == "new"
+
+    out = tmp_path / "out.opml"
+    assert run(env, "feeds", "export", str(out), "--config", config).exit_code == 0
+    assert out.read_text().count("<outline") == 3
+
+    refused = run(env, "feeds", "remove", "https://config.example/feed", "--config", config)
+    assert refused.exit_code == 2 and "remove it there" in refused.stderr
+    assert run(env, "feeds", "remove", "https://b.example/atom", "--config", config).exit_code == 0
+    missing = run(env, "feeds", "remove", "https://b.example/atom", "--config", config)
+    assert missing.exit_code == 2 and "no such feed" in missing.stderr
+
+
+@pytest.mark.postgres
+def test_check_on_postgresql(
+    env: dict[str, str],
+    tmp_path: Path,
+    site: Callable[[str], str],
+    create_postgres_database: Callable[[str], str],
+) -> None:
+    pg_env = dict(env, MONITOR_DATABASE_URL=create_postgres_database("cli"))
+    config = str(write_config(tmp_path, [site("/pg.xml")]))
+    result = run(pg_env, "check", "--config", config, "--json")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["feeds"][0]["new_items"] == 1
+    status = run(pg_env, "db", "status", "--config", config)
+    assert "up to date" in status.stdout
+    assert not (tmp_path / "data" / "monitor.db").exists()
