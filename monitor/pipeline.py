@@ -13,29 +13,25 @@ import functools
 import hashlib
 import logging
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from monitor import dedupe
 from monitor.app import Services
-from monitor.db import FeedState, NewArticle
+from monitor.article_work import ArticleWork, fetch_article
+from monitor.db import FeedState
 from monitor.db import articles as article_rows
 from monitor.db import feeds as feed_rows
 from monitor.db import items as item_rows
 from monitor.domain import (
     ArticleSummary,
-    ExtractedArticle,
     FeedEntry,
     FeedOutcome,
     FeedPollResult,
-    FetchErrorCode,
     FetchResult,
     FetchStatus,
-    ItemOutcome,
     ParsedFeed,
 )
 from monitor.errors import FeedError
-from monitor.extract import extract_article
 from monitor.parse import parse_feed
 from monitor.sandbox import SandboxError
 from monitor.schedule import next_after_failure, next_after_success
@@ -46,24 +42,7 @@ log = logging.getLogger(__name__)
 # Near-duplicates are looked for among articles fetched in this window.
 CLUSTER_WINDOW = timedelta(days=7)
 
-# Article failures worth trying again on a later poll: the item is not marked as seen.
-TRANSIENT_FETCH_ERRORS = frozenset(
-    {FetchErrorCode.TIMEOUT, FetchErrorCode.CONNECTION, FetchErrorCode.DNS}
-)
-
 FeedBodySource = Callable[[FeedState], Awaitable[FetchResult]]
-
-
-@dataclass(frozen=True, slots=True)
-class _ArticleWork:
-    """What fetching one new entry produced, before anything is written."""
-
-    entry: FeedEntry
-    outcome: ItemOutcome
-    article: NewArticle | None = None
-    existing_article_id: int | None = None
-    error: str | None = None
-    retry_later: bool = False
 
 
 async def poll_feed(
@@ -106,7 +85,7 @@ async def poll_feed(
         return _record_failure(services, feed, now, "parse", str(exc))
 
     new_entries = _new_entries(services, feed, parsed)
-    work = await asyncio.gather(*(_fetch_article(services, e) for e in new_entries))
+    work = await asyncio.gather(*(fetch_article(services, e) for e in new_entries))
     summaries = _store(services, feed, fetched, body_sha256, parsed, work)
     outcome = FeedOutcome.DEGRADED if parsed.warning else FeedOutcome.OK
     return FeedPollResult(
@@ -134,80 +113,13 @@ def _new_entries(services: Services, feed: FeedState, parsed: ParsedFeed) -> lis
     return [e for e in parsed.entries if e.key not in known]
 
 
-async def _fetch_article(services: Services, entry: FeedEntry) -> _ArticleWork:
-    """Fetch and extract the page an entry links to (or find it already stored)."""
-    if entry.link is None:
-        return _ArticleWork(entry, ItemOutcome.SKIPPED, error="entry has no http(s) link")
-    with services.sessions() as session:
-        existing = article_rows.find_article_id(session, entry.link)
-    if existing is not None:
-        return _ArticleWork(entry, ItemOutcome.STORED, existing_article_id=existing)
-
-    page = await services.fetcher.fetch_page(entry.link)
-    if page.status is not FetchStatus.OK or page.body is None:
-        code = page.error.code if page.error else None
-        message = page.error.message if page.error else f"unexpected status {page.status}"
-        skipped = code in {
-            FetchErrorCode.BAD_CONTENT_TYPE,
-            FetchErrorCode.BLOCKED_ADDRESS,
-            FetchErrorCode.UNSUPPORTED_SCHEME,
-            FetchErrorCode.INVALID_URL,
-        }
-        return _ArticleWork(
-            entry,
-            ItemOutcome.SKIPPED if skipped else ItemOutcome.ERROR,
-            error=message,
-            retry_later=code in TRANSIENT_FETCH_ERRORS,
-        )
-
-    settings = services.settings.extract
-    extract = functools.partial(
-        extract_article,
-        url=page.final_url,
-        charset=page.charset,
-        max_input_size=settings.max_input_size,
-    )
-    try:
-        extracted: ExtractedArticle = await services.extract_pool.run(
-            extract, page.body, deadline=settings.deadline
-        )
-    except SandboxError as exc:
-        return _ArticleWork(entry, ItemOutcome.ERROR, error=f"extraction failed: {exc}")
-    return _ArticleWork(
-        entry,
-        ItemOutcome.STORED if extracted.has_text else ItemOutcome.NO_TEXT,
-        article=_new_article(entry, extracted, services.clock()),
-    )
-
-
-def _new_article(entry: FeedEntry, extracted: ExtractedArticle, now: datetime) -> NewArticle:
-    assert entry.link is not None
-    text = extracted.text if extracted.has_text else ""
-    fingerprint = dedupe.fingerprint(text)
-    return NewArticle(
-        url=entry.link,
-        title=extracted.title or entry.title or None,
-        author=extracted.author or entry.author,
-        publisher=dedupe.publisher_of(entry.link, extracted.site_name),
-        site_name=extracted.site_name,
-        language=extracted.language,
-        published_at=entry.published or extracted.published,
-        fetched_at=now,
-        text_status="ok" if text else "no_text",
-        text=text,
-        content_sha256=dedupe.content_hash(text),
-        fingerprint=fingerprint,
-        bands=dedupe.fingerprint_bands(fingerprint),
-    )
-
-
 def _store(
     services: Services,
     feed: FeedState,
     fetched: FetchResult,
     body_sha256: str,
     parsed: ParsedFeed,
-    work: Sequence[_ArticleWork],
+    work: Sequence[ArticleWork],
 ) -> list[ArticleSummary]:
     """Write the whole poll in one transaction: articles, items, and the feed's new state."""
     now = services.clock()
@@ -262,7 +174,7 @@ def _store(
     return summaries
 
 
-def _summary(done: _ArticleWork, cluster_id: int | None) -> ArticleSummary:
+def _summary(done: ArticleWork, cluster_id: int | None) -> ArticleSummary:
     article = done.article
     url = done.entry.link or ""
     return ArticleSummary(
