@@ -239,7 +239,7 @@ def _record_failure(
     *,
     retry_after_s: float | None = None,
 ) -> FeedPollResult:
-    log.warning("feed failed url=%s code=%s error=%s", redact_url(feed.url), code, message)
+    log.info("feed failed url=%s code=%s error=%s", redact_url(feed.url), code, message)
     with services.sessions.begin() as session:
         feed_rows.record_feed_failure(
             session,
