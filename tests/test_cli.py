@@ -205,3 +205,14 @@ def test_check_on_postgresql(
     status = run(pg_env, "db", "status", "--config", config)
     assert "up to date" in status.stdout
     assert not (tmp_path / "data" / "monitor.db").exists()
+
+
+def test_db_upgrade_creates_the_schema_and_reports_the_revision(
+    env: dict[str, str], tmp_path: Path
+) -> None:
+    config = str(write_config(tmp_path, []))
+    result = run(env, "db", "upgrade", "--config", config)
+    assert result.exit_code == 0
+    assert "is at revision" in result.stdout
+    assert (tmp_path / "data" / "monitor.db").exists()
+    assert "up to date" in run(env, "db", "status", "--config", config).stdout
