@@ -3,12 +3,10 @@
 MonitorError                 base of everything monitor raises on purpose
 ├── ConfigError              the configuration cannot be used (file, key, problem)
 ├── FeedError                bytes that are not a usable feed (parse stage)
-├── ExtractionError          a page that could not be extracted (timeout, memory, crash)
 ├── SandboxError             a task in a sandbox worker process did not finish
 │   ├── SandboxTimeoutError  it ran past its deadline; the worker was killed and replaced
 │   └── SandboxCrashError    the worker died, or the task ran out of memory under the limit
-├── DatabaseError            schema too new, migration failed, database unreachable
-└── InstanceLockedError      another daemon holds the single-instance lock
+└── DatabaseError            schema too new, migration failed, database unreachable
 """
 
 from __future__ import annotations
@@ -26,16 +24,8 @@ class FeedError(MonitorError):
     """The bytes are not a usable RSS/Atom/JSON feed."""
 
 
-class ExtractionError(MonitorError):
-    """An article page could not be extracted in time or within the memory limit."""
-
-
 class DatabaseError(MonitorError):
     """The database cannot be used (unreachable, migration failure, unknown schema)."""
-
-
-class InstanceLockedError(MonitorError):
-    """Another daemon already runs against this database."""
 
 
 class SandboxError(MonitorError):
