@@ -21,18 +21,26 @@ from tests.fixtures_http import FakeResolver, LoopbackHTTPServer
 ROOT = Path(__file__).resolve().parent.parent
 MiB = 1024**2
 
-# Runs in a fresh interpreter so that ru_maxrss is this fetch's peak and nothing else's.
+# Runs in a fresh interpreter and reads VmHWM (the peak RSS of this address space). Not
+# ru_maxrss: Linux carries that across fork+exec, so it would report pytest's own peak.
 RSS_PROBE = """
-import asyncio, json, resource, sys
+import asyncio, json, sys
 from monitor.fetch import Fetcher, default_user_agent
 from monitor.settings import FetchSettings
+
+def vm_hwm_kib():
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+    raise RuntimeError("no VmHWM in /proc/self/status")
 
 async def main():
     settings = FetchSettings(allow_private=("127.0.0.1/32",), feed_deadline=30)
     async with Fetcher(settings, user_agent=default_user_agent()) as fetcher:
-        before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        before = vm_hwm_kib()
         result = await fetcher.fetch_feed(sys.argv[1])
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    peak = vm_hwm_kib()
     code = result.error.code.value if result.error else None
     message = result.error.message if result.error else None
     print(json.dumps({"code": code, "message": message, "before_kib": before, "peak_kib": peak}))
