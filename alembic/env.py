@@ -8,9 +8,9 @@ Does database I/O.
 
 from __future__ import annotations
 
+from alembic import context
 from sqlalchemy.engine import Connection
 
-from alembic import context
 from monitor.db.engine import create_engine_for
 from monitor.db.models import Base
 

@@ -5,17 +5,21 @@ Rows of these classes never leave `monitor.db`: query functions return frozen da
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import (
+    JSON,
     BigInteger,
     CheckConstraint,
+    Date,
+    Float,
     ForeignKey,
     Index,
     Integer,
     MetaData,
     String,
     UniqueConstraint,
+    false,
     true,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -133,3 +137,97 @@ class Item(Base):
         UniqueConstraint("feed_id", "key_sha256"),
         CheckConstraint(_one_of("outcome", ITEM_OUTCOMES), name="outcome"),
     )
+
+
+STANCES = ("supports", "refutes", "reports", "unrelated")
+CLAIM_STATUSES = ("open", "corroborated", "disputed", "denied")
+CLAIM_EVENT_KINDS = ("status_changed", "new_supporting_source", "new_refuting_source")
+
+
+class Entity(Base):
+    """A tracked entity, as last synced from the config."""
+
+    __tablename__ = "entities"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(FeedText)
+    kind: Mapped[str] = mapped_column(String(16))
+    aliases: Mapped[list[str]] = mapped_column(JSON)
+    active: Mapped[bool] = mapped_column(server_default=true())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class Claim(Base):
+    """A tracked claim; `text_sha256` versions its text, so evidence knows what it judged."""
+
+    __tablename__ = "claims"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    text: Mapped[str] = mapped_column(FeedText)
+    text_sha256: Mapped[str] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(16))
+    source: Mapped[str | None] = mapped_column(FeedText)
+    opened: Mapped[date | None] = mapped_column(Date)
+    entities: Mapped[list[str]] = mapped_column(JSON)
+    denies: Mapped[list[str]] = mapped_column(JSON)
+    active: Mapped[bool] = mapped_column(server_default=true())
+    status: Mapped[str] = mapped_column(String(16), server_default="open")
+    status_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    __table_args__ = (CheckConstraint(_one_of("status", CLAIM_STATUSES), name="status"),)
+
+
+class Mention(Base):
+    """How often an article names an entity."""
+
+    __tablename__ = "mentions"
+
+    article_id: Mapped[int] = mapped_column(
+        ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True
+    )
+    entity_id: Mapped[str] = mapped_column(
+        ForeignKey("entities.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    count: Mapped[int] = mapped_column(Integer)
+
+
+class Evidence(Base):
+    """What one article does with one claim, judged by one stance model version."""
+
+    __tablename__ = "evidence"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    claim_id: Mapped[str] = mapped_column(ForeignKey("claims.id", ondelete="CASCADE"))
+    article_id: Mapped[int] = mapped_column(
+        ForeignKey("articles.id", ondelete="CASCADE"), index=True
+    )
+    stance: Mapped[str] = mapped_column(String(16))
+    confidence: Mapped[float] = mapped_column(Float)
+    quote: Mapped[str] = mapped_column(FeedText)
+    model_version: Mapped[str] = mapped_column(String(64))
+    claim_text_sha256: Mapped[str] = mapped_column(String(64))
+    backfill: Mapped[bool] = mapped_column(server_default=false())
+    judged_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    __table_args__ = (
+        UniqueConstraint("claim_id", "article_id"),
+        CheckConstraint(_one_of("stance", STANCES), name="stance"),
+    )
+
+
+class ClaimEventRow(Base):
+    """A change worth telling users about: the claim's history and the digests' source."""
+
+    __tablename__ = "claim_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    claim_id: Mapped[str] = mapped_column(ForeignKey("claims.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    old_status: Mapped[str | None] = mapped_column(String(16))
+    new_status: Mapped[str | None] = mapped_column(String(16))
+    evidence_id: Mapped[int | None] = mapped_column(ForeignKey("evidence.id", ondelete="SET NULL"))
+    alert_worthy: Mapped[bool] = mapped_column()
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    __table_args__ = (CheckConstraint(_one_of("kind", CLAIM_EVENT_KINDS), name="kind"),)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,3 +47,84 @@ class NewArticle:
     content_sha256: str | None
     fingerprint: int
     bands: tuple[int, int, int, int]
+
+
+@dataclass(frozen=True, slots=True)
+class WatchedEntity:
+    id: str
+    name: str
+    kind: str
+    aliases: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class WatchedClaim:
+    id: str
+    text: str
+    kind: str
+    source: str | None
+    opened: date | None
+    entities: tuple[str, ...]
+    denies: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimRecord:
+    """A claim row: its text version and where its status stands."""
+
+    id: str
+    text: str
+    text_sha256: str
+    kind: str
+    source: str | None
+    entities: tuple[str, ...]
+    denies: tuple[str, ...]
+    active: bool
+    status: str
+    status_changed_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class NewEvidence:
+    claim_id: str
+    article_id: int
+    stance: str  # supports | refutes | reports | unrelated
+    confidence: float
+    quote: str
+    model_version: str
+    claim_text_sha256: str
+    backfill: bool
+    judged_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class EvidenceRecord:
+    """Stored evidence joined with what the article says about its source."""
+
+    id: int
+    claim_id: str
+    article_id: int
+    stance: str
+    confidence: float
+    quote: str
+    model_version: str
+    backfill: bool
+    judged_at: datetime
+    url: str
+    title: str | None
+    publisher: str
+    cluster_id: int
+    published_at: datetime | None
+    fetched_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimEventRecord:
+    id: int
+    claim_id: str
+    kind: str
+    old_status: str | None
+    new_status: str | None
+    evidence_id: int | None
+    alert_worthy: bool
+    created_at: datetime
