@@ -1,0 +1,146 @@
+"""RuleStance: a rule-based baseline stance model (lexical overlap plus cue words). Pure.
+
+A baseline to be replaced by the trained model of issue 6; it is here so the rest of the
+pipeline and the evaluation harness have something honest to run. How it judges:
+
+1. Relatedness: the share of the claim's content words (stop words removed, crudely stemmed;
+   names and numbers weigh 1.5, other words 1) found in the whole article and in its
+   best-matching sentence, averaged. Below `related_threshold` the article is unrelated. The
+   weights come from the two texts only.
+2. The best-matching sentence is the quote. Cue words (see `cues`) are scored in it (weight 1),
+   in its two neighbours and in the article's first sentence (weight 0.5 each): denials, and a
+   negation just before a claim word (unless the claim is itself negative), point to refutes;
+   first-hand confirmations to supports; attribution ("according to", "reported", "X said") and
+   hedges ("allegedly", "rumour") to reports. Cue words the claim itself uses do not count.
+3. Refutes wins if its score reaches 1 and is at least the report and support scores; then
+   supports likewise. An article full of denials (article-wide denial score of 6 or more, i.e.
+   four denial cues) refutes unless the window confirms. Otherwise a report score of 0.5 in the
+   window, or an article-wide hedge score of 5 or more, gives reports; an on-topic article with
+   no such cue asserts the claim in its own voice: supports.
+
+The only numbers fitted to data are the default relatedness threshold (0.3) and the two
+article-wide counts (5 and 6), each chosen by hand from a few candidates on random samples of
+FNC-1 *train* (6,000 and 8,000 pairs); nothing is fitted on the competition test set or Emergent.
+
+Confidence grows with the overlap and the winning cue's strength, and is capped at 0.9.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from monitor.stance.cues import CueScores, negation_near, score_sentence
+from monitor.stance.lexical import NEGATIONS, Token, content_stems, split_sentences, tokenize
+from monitor.stance.types import Judgement, Stance
+
+VERSION = "rules-v0"
+_NAME_WEIGHT = 1.5
+_ARTICLE_HEDGES_FOR_REPORTS = 5.0
+_ARTICLE_DENIALS_FOR_REFUTES = 6.0
+_REPORTS_FLOOR = 0.5
+
+
+@dataclass(frozen=True, slots=True)
+class _Claim:
+    weights: dict[str, float]
+    all_stems: frozenset[str]
+
+    @property
+    def total(self) -> float:
+        return sum(self.weights.values())
+
+
+def _read_claim(claim: str) -> _Claim:
+    tokens = tokenize(claim)
+    weights: dict[str, float] = {}
+    content = set(content_stems(tokens))
+    for index, token in enumerate(tokens):
+        if token.stem in content:
+            named = token.text.isdigit() or (token.capitalised and index > 0)
+            weight = _NAME_WEIGHT if named else 1.0
+            weights[token.stem] = max(weights.get(token.stem, 0.0), weight)
+    return _Claim(weights, frozenset(t.stem for t in tokens))
+
+
+def _coverage(claim: _Claim, stems: set[str]) -> float:
+    if not claim.weights:
+        return 0.0
+    return sum(w for stem, w in claim.weights.items() if stem in stems) / claim.total
+
+
+class RuleStance:
+    """Rule-based stance baseline; see the module docstring for how it decides."""
+
+    def __init__(self, related_threshold: float = 0.3) -> None:
+        if not 0.0 <= related_threshold <= 1.0:
+            raise ValueError(f"related_threshold must be in [0, 1], got {related_threshold!r}")
+        self.related_threshold = related_threshold
+
+    @property
+    def version(self) -> str:
+        return VERSION
+
+    def relatedness(self, claim: str, article: str) -> float:
+        """The lexical overlap score in [0, 1] that decides whether `article` is on topic."""
+        tokens = [tokenize(sentence) for sentence in split_sentences(article)]
+        return _overlap(_read_claim(claim), tokens)[0]
+
+    def judge(self, claim: str, article: str) -> Judgement:
+        """Judge what `article` does with `claim`."""
+        parsed = _read_claim(claim)
+        sentences = split_sentences(article)
+        tokens = [tokenize(sentence) for sentence in sentences]
+        related, best_index = _overlap(parsed, tokens)
+        if related < self.related_threshold or not sentences:
+            shortfall = 1.0 - related / self.related_threshold if self.related_threshold else 0.0
+            return Judgement(Stance.UNRELATED, round(0.5 + 0.4 * shortfall, 3), "", VERSION)
+        window = _window_scores(tokens, best_index, parsed.all_stems)
+        claim_negated = not parsed.all_stems.isdisjoint(NEGATIONS)
+        if not claim_negated and negation_near(tokens[best_index], frozenset(parsed.weights)):
+            window = window.plus(CueScores(refutes=1.0))
+        stance, strength = _decide(window, tokens, parsed.all_stems)
+        room = 1.0 - self.related_threshold
+        margin = min(1.0, (related - self.related_threshold) / room) if room > 0 else 1.0
+        confidence = min(0.9, 0.3 + 0.3 * margin + 0.15 * min(strength, 2.0))
+        return Judgement(stance, round(confidence, 3), sentences[best_index], VERSION)
+
+
+def _overlap(claim: _Claim, sentences: list[list[Token]]) -> tuple[float, int]:
+    """The relatedness score and the index of the best-matching sentence."""
+    sentence_stems = [{t.stem for t in tokens} for tokens in sentences]
+    best_index, best = 0, 0.0
+    for index, stems in enumerate(sentence_stems):
+        cover = _coverage(claim, stems)
+        if cover > best:
+            best_index, best = index, cover
+    whole = _coverage(claim, set().union(*sentence_stems)) if sentences else 0.0
+    return (whole + best) / 2, best_index
+
+
+def _window_scores(tokens: list[list[Token]], best: int, ignore: frozenset[str]) -> CueScores:
+    scores = score_sentence(tokens[best], ignore)
+    neighbours = {best - 1, best + 1, 0} - {best}
+    for index in sorted(neighbours):
+        if 0 <= index < len(tokens):
+            scores = scores.plus(score_sentence(tokens[index], ignore), 0.5)
+    return scores
+
+
+def _decide(
+    window: CueScores, tokens: list[list[Token]], ignore: frozenset[str]
+) -> tuple[Stance, float]:
+    """The stance from the window's cue scores, and the strength of the cue that decided it."""
+    if window.refutes >= max(1.0, window.reports, window.supports):
+        return Stance.REFUTES, window.refutes
+    article = [score_sentence(sentence, ignore) for sentence in tokens]
+    denials = sum(scores.refutes for scores in article)
+    if denials >= _ARTICLE_DENIALS_FOR_REFUTES and window.supports < 1.0:
+        return Stance.REFUTES, 1.0
+    if window.supports >= 1.0 and window.supports >= window.reports:
+        return Stance.SUPPORTS, window.supports
+    if window.reports >= _REPORTS_FLOOR:
+        return Stance.REPORTS, window.reports
+    article_hedges = sum(scores.reports for scores in article)
+    if article_hedges >= _ARTICLE_HEDGES_FOR_REPORTS:
+        return Stance.REPORTS, 0.5
+    return Stance.SUPPORTS, 0.0

@@ -1,0 +1,77 @@
+"""Benchmark: a stance model on the FNC-1 competition test set and on Emergent. Reads shared data.
+
+Run: .venv/bin/python -m tests.benchmarks.stance_eval [--dataset fnc1|emergent|both] [--limit N]
+     [--emergent-split test|train|all]
+
+FNC-1: claim = headline, article = body. Emergent: claim = claim headline, article = the article's
+headline; for / against / observing are scored as agree / disagree / discuss (Emergent has no
+unrelated pairs, so an `unrelated` answer there is simply wrong). Prints the FNC score, accuracy,
+per-class precision / recall / F1, macro-F1 over the four FNC labels, a confusion matrix and
+pairs per second. The default model is RuleStance.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from collections.abc import Sequence
+
+from monitor.stance import RuleStance, StanceModel
+from monitor.stance.metrics import (
+    FNC_LABELS,
+    accuracy,
+    confusion,
+    fnc_score,
+    macro_f1,
+    per_class,
+)
+from tests.benchmarks.stance_data import Pair, load_emergent, load_fnc1
+
+
+def evaluate(
+    model: StanceModel, name: str, pairs: Sequence[Pair], macro_labels: Sequence[str] = FNC_LABELS
+) -> None:
+    """Judge every pair with `model` and print the figures."""
+    started = time.perf_counter()
+    predicted = [model.judge(pair.claim, pair.article).stance.fnc_label for pair in pairs]
+    elapsed = time.perf_counter() - started
+    gold = [pair.label for pair in pairs]
+    print(f"\n== {name}: {len(pairs)} pairs, model {model.version} ==")
+    print(f"FNC score   {fnc_score(gold, predicted):6.2f}")
+    print(f"accuracy    {accuracy(gold, predicted):6.4f}")
+    print(f"macro-F1    {macro_f1(gold, predicted):6.4f}  (over {', '.join(FNC_LABELS)})")
+    if tuple(macro_labels) != FNC_LABELS:
+        print(
+            f"macro-F1    {macro_f1(gold, predicted, macro_labels):6.4f}"
+            f"  (over {', '.join(macro_labels)})"
+        )
+    print(f"{'label':<10} {'precision':>9} {'recall':>7} {'F1':>7} {'support':>8}")
+    for score in per_class(gold, predicted):
+        print(
+            f"{score.label:<10} {score.precision:9.3f} {score.recall:7.3f} {score.f1:7.3f}"
+            f" {score.support:8d}"
+        )
+    print("confusion (rows gold, columns predicted):")
+    print(" " * 10 + "".join(f"{label:>10}" for label in FNC_LABELS))
+    for label, row in zip(FNC_LABELS, confusion(gold, predicted), strict=True):
+        print(f"{label:<10}" + "".join(f"{count:10d}" for count in row))
+    rate = len(pairs) / elapsed if elapsed else float("inf")
+    print(f"time        {elapsed:.1f} s, {rate:.0f} pairs/s (one process)")
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--dataset", choices=("fnc1", "emergent", "both"), default="both")
+    parser.add_argument("--limit", type=int, default=None, help="judge only the first N pairs")
+    parser.add_argument("--emergent-split", choices=("test", "train", "all"), default="test")
+    args = parser.parse_args(argv)
+    model: StanceModel = RuleStance()
+    if args.dataset in ("fnc1", "both"):
+        evaluate(model, "FNC-1 competition test", load_fnc1()[: args.limit])
+    if args.dataset in ("emergent", "both"):
+        pairs = load_emergent(args.emergent_split)[: args.limit]
+        evaluate(model, f"Emergent {args.emergent_split}", pairs, FNC_LABELS[:3])
+
+
+if __name__ == "__main__":
+    main()

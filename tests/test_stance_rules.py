@@ -1,0 +1,161 @@
+"""RuleStance on a small hand-labelled set built from the seed documents' claims."""
+
+from __future__ import annotations
+
+import pytest
+
+from monitor.stance import Judgement, RuleStance, Stance, StanceModel
+
+CONTACT = "Elon Musk has been in regular contact with Vladimir Putin since late 2022."
+TAIWAN = "Putin asked Musk not to activate Starlink over Taiwan as a favour to Xi Jinping."
+ONE_CALL = "The Kremlin says there was only one call between Musk and Putin."
+ROLE = "Donald Trump plans to give Elon Musk a government role."
+KIRIYENKO = "Musk has spoken with Sergei Kiriyenko, the Kremlin's first deputy chief of staff."
+
+WSJ_REPORT = (
+    "The Wall Street Journal reported that Elon Musk has been in regular contact with Vladimir"
+    " Putin since late 2022, citing several current and former officials."
+)
+PESKOV_DENIAL = (
+    "Kremlin spokesman Dmitry Peskov on Friday denied that Musk and Putin talk regularly,"
+    " saying there was only one call, about space and technology."
+)
+KREMLIN_CONFIRMS = (
+    "The Kremlin confirmed on Tuesday that Elon Musk and Vladimir Putin have been in regular"
+    " contact since late 2022."
+)
+TESLA_EARNINGS = (
+    "Tesla reported a rise in quarterly earnings on Wednesday as deliveries of its cheaper models"
+    " picked up. Chief executive Elon Musk told analysts that margins would improve next year."
+    " Shares rose 4% in after-hours trading."
+)
+OWN_VOICE = (
+    "Elon Musk has been in regular contact with Vladimir Putin since late 2022. The two men"
+    " discussed business, geopolitics and personal matters, and the talks continue."
+)
+HEDGED = (
+    "Elon Musk has allegedly been in regular contact with Vladimir Putin since late 2022."
+    " Neither man has commented."
+)
+RELAYED_WITH_PASSING_DENIAL = (
+    "A recent report by the Wall Street Journal revealed that Elon Musk has been in regular"
+    " contact with Vladimir Putin since late 2022. The conversations reportedly touched on"
+    " business and geopolitics. Observers question the timing of the revelations before the"
+    " election. Analysts say the story raises questions about private diplomacy. Trump has praised"
+    " Musk many times. Kremlin spokesman Dmitry Peskov downplayed the interactions, stating that"
+    " there was only one phone call."
+)
+DECLINED_TO_CONFIRM = (
+    "The Kremlin declined to confirm that Elon Musk and Vladimir Putin have been in regular"
+    " contact since late 2022."
+)
+TAIWAN_REPORTED = (
+    "Putin asked Musk not to activate Starlink over Taiwan as a favour to Chinese leader Xi"
+    " Jinping, the Journal reported."
+)
+TAIWAN_OWN_VOICE = (
+    "Putin asked Musk not to activate Starlink over Taiwan, as a favour to Xi Jinping. Starlink"
+    " has never offered service on the island."
+)
+PESKOV_ONE_CALL = (
+    "Peskov said there was only one call between Putin and Musk, and that it was about space"
+    " and technology."
+)
+ROLE_DENIED = "Donald Trump will not give Elon Musk a government role, his campaign said on Monday."
+ROLE_ANNOUNCED = (
+    "Donald Trump has officially announced that Elon Musk will take a government role, leading"
+    " a new efficiency commission."
+)
+KIRIYENKO_UNRELATED = (
+    "Moscow's mayor opened a new metro line on Saturday. Passengers praised the stations,"
+    " and officials said two more lines would open next year."
+)
+
+QUOTED_DENIAL = (
+    '"We have never had regular contact," Musk said of Putin, adding that the 2022 call was a'
+    " one-off."
+)
+RUMOUR_FALSE = (
+    "Rumours that Elon Musk has been in regular contact with Vladimir Putin since late 2022 are"
+    " false, his lawyer said."
+)
+OWN_VOICE_THEN_SAID = (
+    "Elon Musk has been in regular contact with Vladimir Putin since late 2022. Officials said"
+    " the talks covered Taiwan."
+)
+
+CASES = [
+    ("wsj reported -> reports", CONTACT, WSJ_REPORT, Stance.REPORTS),
+    ("peskov denied, only one call -> refutes", CONTACT, PESKOV_DENIAL, Stance.REFUTES),
+    ("kremlin confirmed -> supports", CONTACT, KREMLIN_CONFIRMS, Stance.SUPPORTS),
+    ("tesla earnings naming musk -> unrelated", CONTACT, TESLA_EARNINGS, Stance.UNRELATED),
+    ("asserted in own voice -> supports", CONTACT, OWN_VOICE, Stance.SUPPORTS),
+    ("allegedly -> reports", CONTACT, HEDGED, Stance.REPORTS),
+    ("quoted first-hand denial -> refutes", CONTACT, QUOTED_DENIAL, Stance.REFUTES),
+    ("rumours are false -> refutes", CONTACT, RUMOUR_FALSE, Stance.REFUTES),
+    ("own voice, said nearby -> supports", CONTACT, OWN_VOICE_THEN_SAID, Stance.SUPPORTS),
+    ("denial in passing -> reports", CONTACT, RELAYED_WITH_PASSING_DENIAL, Stance.REPORTS),
+    ("declined to confirm -> reports", CONTACT, DECLINED_TO_CONFIRM, Stance.REPORTS),
+    ("negative claim, reported -> reports", TAIWAN, TAIWAN_REPORTED, Stance.REPORTS),
+    ("negative claim, own voice -> supports", TAIWAN, TAIWAN_OWN_VOICE, Stance.SUPPORTS),
+    ("claim about a statement, carried -> supports", ONE_CALL, PESKOV_ONE_CALL, Stance.SUPPORTS),
+    ("negation before the claim verb -> refutes", ROLE, ROLE_DENIED, Stance.REFUTES),
+    ("officially announced -> supports", ROLE, ROLE_ANNOUNCED, Stance.SUPPORTS),
+    ("nothing in common -> unrelated", KIRIYENKO, KIRIYENKO_UNRELATED, Stance.UNRELATED),
+]
+
+
+@pytest.mark.parametrize(
+    ("claim", "article", "expected"),
+    [case[1:] for case in CASES],
+    ids=[case[0] for case in CASES],
+)
+def test_stance_of_labelled_pairs(claim: str, article: str, expected: Stance) -> None:
+    judgement = RuleStance().judge(claim, article)
+    assert judgement.stance is expected
+    assert 0.0 <= judgement.confidence <= 1.0
+    assert judgement.model_version == "rules-v0"
+
+
+def test_quote_is_the_best_matching_sentence() -> None:
+    judgement = RuleStance().judge(CONTACT, RELAYED_WITH_PASSING_DENIAL)
+    assert judgement.quote == (
+        "A recent report by the Wall Street Journal revealed that Elon Musk has been in regular"
+        " contact with Vladimir Putin since late 2022."
+    )
+
+
+def test_unrelated_has_no_quote() -> None:
+    assert RuleStance().judge(CONTACT, TESLA_EARNINGS).quote == ""
+
+
+@pytest.mark.parametrize("article", ["", "   \n\n  ", "!!! ..."])
+def test_empty_or_wordless_article_is_unrelated(article: str) -> None:
+    assert RuleStance().judge(CONTACT, article).stance is Stance.UNRELATED
+
+
+def test_more_overlap_gives_more_confidence() -> None:
+    model = RuleStance()
+    partial = "Elon Musk has been in contact with Putin, the Journal reported."
+    assert model.judge(CONTACT, WSJ_REPORT).confidence > model.judge(CONTACT, partial).confidence
+
+
+def test_threshold_decides_relatedness() -> None:
+    assert RuleStance(related_threshold=0.0).judge(CONTACT, TESLA_EARNINGS).stance is not (
+        Stance.UNRELATED
+    )
+    assert RuleStance(related_threshold=1.0).judge(CONTACT, OWN_VOICE).stance is Stance.SUPPORTS
+    partial = "Musk has been in contact with Putin."
+    assert RuleStance(related_threshold=1.0).judge(CONTACT, partial).stance is Stance.UNRELATED
+
+
+@pytest.mark.parametrize("threshold", [-0.1, 1.5])
+def test_threshold_outside_unit_interval_is_refused(threshold: float) -> None:
+    with pytest.raises(ValueError, match="related_threshold"):
+        RuleStance(related_threshold=threshold)
+
+
+def test_rule_stance_is_a_stance_model() -> None:
+    model: StanceModel = RuleStance()
+    assert model.version == "rules-v0"
+    assert isinstance(model.judge(CONTACT, OWN_VOICE), Judgement)
