@@ -17,6 +17,7 @@ from monitor.cli.admin import config_group, db_group
 from monitor.cli.check import check
 from monitor.cli.common import EXIT_FATAL, err_console
 from monitor.cli.feeds import feeds_group
+from monitor.cli.stance import stance
 from monitor.errors import MonitorError
 
 
@@ -48,6 +49,7 @@ cli.add_command(check)
 cli.add_command(feeds_group)
 cli.add_command(db_group)
 cli.add_command(config_group)
+cli.add_command(stance)
 
 
 def main() -> None:
