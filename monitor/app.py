@@ -21,6 +21,7 @@ from monitor.db.migrate import upgrade
 from monitor.fetch import Fetcher, Resolver, default_user_agent
 from monitor.sandbox import Sandbox
 from monitor.settings import Settings
+from monitor.watchlist import Watchlist
 
 Clock = Callable[[], datetime]
 
@@ -64,6 +65,7 @@ class Services:
     parse_pool: Sandbox
     extract_pool: Sandbox
     clock: Clock
+    watchlist: Watchlist
 
 
 @contextlib.asynccontextmanager
@@ -92,6 +94,7 @@ async def open_services(
                 parse_pool=parse_pool,
                 extract_pool=extract_pool,
                 clock=clock,
+                watchlist=Watchlist.from_settings(settings),
             )
     finally:
         parse_pool.close()

@@ -17,6 +17,7 @@ from monitor.db import articles as article_rows
 from monitor.domain import ExtractedArticle, FeedEntry, FetchErrorCode, FetchStatus, ItemOutcome
 from monitor.extract import extract_article
 from monitor.sandbox import SandboxError
+from monitor.watchlist import ArticleFindings
 
 # Article failures worth trying again on a later poll: the item is not marked as seen.
 TRANSIENT_FETCH_ERRORS = frozenset(
@@ -34,6 +35,7 @@ class ArticleWork:
     existing_article_id: int | None = None
     error: str | None = None
     retry_later: bool = False
+    findings: ArticleFindings | None = None  # entities and claim judgements of new text
 
 
 async def fetch_article(services: Services, entry: FeedEntry) -> ArticleWork:
@@ -75,10 +77,12 @@ async def fetch_article(services: Services, entry: FeedEntry) -> ArticleWork:
         )
     except SandboxError as exc:
         return ArticleWork(entry, ItemOutcome.ERROR, error=f"extraction failed: {exc}")
+    article = _new_article(entry, extracted, services.clock())
     return ArticleWork(
         entry,
         ItemOutcome.STORED if extracted.has_text else ItemOutcome.NO_TEXT,
-        article=_new_article(entry, extracted, services.clock()),
+        article=article,
+        findings=services.watchlist.judge_article(article.text) if article.text else None,
     )
 
 

@@ -140,6 +140,17 @@ class ArticleSummary:
 
 
 @dataclass(frozen=True, slots=True)
+class EvidenceSummary:
+    """A new judgement of what an article does with a claim."""
+
+    claim_id: str
+    article_url: str
+    stance: str  # supports | refutes | reports | unrelated
+    confidence: float
+    quote: str
+
+
+@dataclass(frozen=True, slots=True)
 class FeedPollResult:
     """What one poll of one feed did; `monitor check` prints these."""
 
@@ -150,3 +161,4 @@ class FeedPollResult:
     error: str | None = None
     warning: str | None = None
     articles: tuple[ArticleSummary, ...] = field(default_factory=tuple)
+    evidence: tuple[EvidenceSummary, ...] = field(default_factory=tuple)

@@ -18,12 +18,14 @@ from datetime import datetime, timedelta
 from monitor import dedupe
 from monitor.app import Services
 from monitor.article_work import ArticleWork, fetch_article
+from monitor.claim_updates import NewEvidenceRef, record_findings, update_claims
 from monitor.db import FeedState
 from monitor.db import articles as article_rows
 from monitor.db import feeds as feed_rows
 from monitor.db import items as item_rows
 from monitor.domain import (
     ArticleSummary,
+    EvidenceSummary,
     FeedEntry,
     FeedOutcome,
     FeedPollResult,
@@ -86,7 +88,7 @@ async def poll_feed(
 
     new_entries = _new_entries(services, feed, parsed)
     work = await asyncio.gather(*(fetch_article(services, e) for e in new_entries))
-    summaries = _store(services, feed, fetched, body_sha256, parsed, work)
+    summaries, evidence = _store(services, feed, fetched, body_sha256, parsed, work)
     outcome = FeedOutcome.DEGRADED if parsed.warning else FeedOutcome.OK
     return FeedPollResult(
         url=feed.url,
@@ -95,6 +97,7 @@ async def poll_feed(
         new_items=len(summaries),
         warning=parsed.warning,
         articles=tuple(summaries),
+        evidence=tuple(evidence),
     )
 
 
@@ -120,10 +123,13 @@ def _store(
     body_sha256: str,
     parsed: ParsedFeed,
     work: Sequence[ArticleWork],
-) -> list[ArticleSummary]:
-    """Write the whole poll in one transaction: articles, items, and the feed's new state."""
+) -> tuple[list[ArticleSummary], list[EvidenceSummary]]:
+    """Write the whole poll in one transaction: articles, their evidence, claim status and
+    events, items, and the feed's new state."""
     now = services.clock()
     summaries: list[ArticleSummary] = []
+    evidence: list[EvidenceSummary] = []
+    new_evidence: list[NewEvidenceRef] = []
     with services.sessions.begin() as session:
         for done in work:
             if done.retry_later:
@@ -143,6 +149,12 @@ def _store(
                 article_id, cluster_id = article_rows.insert_article(
                     session, done.article, cluster_id=cluster_id
                 )
+                if done.findings is not None:
+                    stored = record_findings(
+                        session, services.watchlist, article_id, done.findings, now=now
+                    )
+                    new_evidence += stored
+                    evidence += _evidence_summaries(done, {claim for _, claim in stored})
             inserted = item_rows.insert_item(
                 session,
                 feed.id,
@@ -158,6 +170,7 @@ def _store(
             )
             if inserted:
                 summaries.append(_summary(done, cluster_id))
+        update_claims(session, services.watchlist, new_evidence, now=now)
         # Articles to retry: forget the validators so the next poll re-reads the feed instead
         # of getting a 304 (or a byte-identical body) and never coming back to them.
         retry = any(done.retry_later for done in work)
@@ -171,7 +184,22 @@ def _store(
             body_sha256=None if retry else body_sha256,
             warning=parsed.warning,
         )
-    return summaries
+    return summaries, evidence
+
+
+def _evidence_summaries(done: ArticleWork, claim_ids: set[str]) -> list[EvidenceSummary]:
+    assert done.findings is not None and done.article is not None
+    return [
+        EvidenceSummary(
+            claim_id=claim_id,
+            article_url=done.article.url,
+            stance=judgement.stance.value,
+            confidence=judgement.confidence,
+            quote=judgement.quote,
+        )
+        for claim_id, judgement in done.findings.judgements
+        if claim_id in claim_ids
+    ]
 
 
 def _summary(done: ArticleWork, cluster_id: int | None) -> ArticleSummary:
@@ -184,6 +212,7 @@ def _summary(done: ArticleWork, cluster_id: int | None) -> ArticleSummary:
         published=(article.published_at if article else None) or done.entry.published,
         outcome=done.outcome,
         cluster_id=cluster_id,
+        entities=tuple(sorted(done.findings.mentions)) if done.findings else (),
         error=done.error,
     )
 

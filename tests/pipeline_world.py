@@ -24,6 +24,7 @@ from monitor.fetch import Fetcher
 from monitor.pipeline import poll_feeds
 from monitor.sandbox import Sandbox
 from monitor.settings import ExtractSettings, FetchSettings, ParseSettings, Settings
+from monitor.watchlist import Watchlist
 from tests.fixtures_http import FakeResolver, LoopbackHTTPServer
 
 HOSTS = ("news.test", "wire-a.test", "wire-b.test", "other.test")
@@ -106,6 +107,10 @@ class World:
     clock_now: datetime = field(default_factory=lambda: datetime(2026, 1, 1, 12, tzinfo=UTC))
 
     @property
+    def watchlist(self) -> Watchlist:
+        return Watchlist.from_settings(self.settings)
+
+    @property
     def resolver(self) -> FakeResolver:
         return FakeResolver({host: ["127.0.0.1"] for host in HOSTS})
 
@@ -144,6 +149,7 @@ class World:
                     parse_pool=self.pool,
                     extract_pool=self.pool,
                     clock=lambda: self.clock_now,
+                    watchlist=self.watchlist,
                 )
                 return await poll_feeds(services, current)
 

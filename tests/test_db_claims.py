@@ -94,6 +94,10 @@ def test_sync_reports_new_and_changed_claims_and_deactivates_removed(session: Se
     assert claims["one-call"].active is False
     assert claims["contact"].denies == ()
     assert [c.id for c in claim_rows.list_claims(session)] == ["contact"]
+    # Back in the config after a time out of it: needs a backfill, keeps its evidence.
+    assert claim_rows.sync_watchlist(session, [MUSK, PUTIN], [reworded, C4], now=NOW) == [
+        "one-call"
+    ]
 
 
 def test_evidence_is_unique_per_claim_and_article_and_joins_its_source(session: Session) -> None:

@@ -15,6 +15,7 @@ from rich.markup import escape
 from monitor import __version__
 from monitor.cli.admin import config_group, db_group
 from monitor.cli.check import check
+from monitor.cli.claims import claims_group
 from monitor.cli.common import EXIT_FATAL, err_console
 from monitor.cli.feeds import feeds_group
 from monitor.cli.stance import stance
@@ -50,6 +51,7 @@ cli.add_command(feeds_group)
 cli.add_command(db_group)
 cli.add_command(config_group)
 cli.add_command(stance)
+cli.add_command(claims_group)
 
 
 def main() -> None:

@@ -11,6 +11,7 @@ import click
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from monitor.app import Database, Services, file_feed_url, open_services, utc_now
+from monitor.claim_updates import claim_summaries
 from monitor.cli.common import (
     EXIT_FATAL,
     EXIT_OK,
@@ -28,6 +29,7 @@ from monitor.domain import FeedOutcome, FeedPollResult, FeedSpec, FetchResult, F
 from monitor.pipeline import FeedBodySource, poll_feeds
 from monitor.settings import Settings
 from monitor.urls import UnsafeURLError, check_url
+from monitor.watchlist import Watchlist
 
 
 @click.command()
@@ -49,8 +51,10 @@ def check(config_path: Path | None, feed_args: tuple[str, ...], as_json: bool) -
             err_console.print("no feeds to poll: add [[feeds]] to the config or use --feed")
             raise SystemExit(EXIT_FATAL)
         results = asyncio.run(_run(loaded.settings, db, feeds, sources, progress=not as_json))
+        with db.sessions() as session:
+            claims = claim_summaries(session, Watchlist.from_settings(loaded.settings))
     if as_json:
-        click.echo(json.dumps(check_json(results), ensure_ascii=False, indent=2))
+        click.echo(json.dumps(check_json(results, claims), ensure_ascii=False, indent=2))
     else:
         print_summary(out_console, results)
     raise SystemExit(exit_code(results))

@@ -14,10 +14,12 @@ from rich.console import Console
 from rich.markup import escape
 
 from monitor.app import Database, database_url, open_database, utc_now
+from monitor.claim_updates import sync_and_backfill
 from monitor.config_loader import LoadedConfig, load_config
 from monitor.db import feeds as feed_rows
 from monitor.domain import FeedSpec
 from monitor.versions import check_versions
+from monitor.watchlist import Watchlist
 
 log = logging.getLogger(__name__)
 
@@ -64,8 +66,16 @@ def database(loaded: LoadedConfig) -> Iterator[Database]:
     """The configured database, upgraded to the current schema, its feeds synced to the config."""
     with open_database(database_url(loaded.settings, os.environ)) as db:
         specs = [FeedSpec(f.url, f.name, _seconds(f.interval)) for f in loaded.settings.feeds]
+        settings = loaded.settings
         with db.sessions.begin() as session:
             feed_rows.sync_config_feeds(session, specs, now=utc_now())
+            sync_and_backfill(
+                session,
+                Watchlist.from_settings(settings),
+                settings.claims,
+                settings.entities,
+                now=utc_now(),
+            )
         yield db
 
 

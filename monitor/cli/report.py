@@ -10,6 +10,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from monitor.claim_updates import ClaimSummary
 from monitor.domain import FeedOutcome, FeedPollResult
 from monitor.urls import redact_url
 
@@ -29,7 +30,18 @@ def _iso(value: datetime | None) -> str | None:
     return value.isoformat() if value is not None else None
 
 
-def check_json(results: Sequence[FeedPollResult]) -> dict[str, Any]:
+def claim_json(c: ClaimSummary) -> dict[str, Any]:
+    return {
+        "id": c.id,
+        "status": c.status,
+        "status_changed_at": _iso(c.status_changed_at),
+        "counts": {"supports": c.supports, "refutes": c.refutes, "reports": c.reports},
+    }
+
+
+def check_json(
+    results: Sequence[FeedPollResult], claims: Sequence[ClaimSummary] = ()
+) -> dict[str, Any]:
     """The `--json` contract of DESIGN.md section 3 (keys are stable; see README)."""
     return {
         "version": JSON_VERSION,
@@ -59,8 +71,18 @@ def check_json(results: Sequence[FeedPollResult]) -> dict[str, Any]:
             for r in results
             for a in r.articles
         ],
-        "evidence": [],
-        "claims": [],
+        "evidence": [
+            {
+                "claim_id": e.claim_id,
+                "article_url": e.article_url,
+                "stance": e.stance,
+                "confidence": e.confidence,
+                "quote": e.quote,
+            }
+            for r in results
+            for e in r.evidence
+        ],
+        "claims": [claim_json(c) for c in claims],
     }
 
 
@@ -85,4 +107,9 @@ def print_summary(console: Console, results: Sequence[FeedPollResult]) -> None:
     console.print(table)
     failed = sum(1 for r in results if r.outcome is FeedOutcome.ERROR)
     new = sum(r.new_items for r in results)
-    console.print(f"{len(results)} feeds polled, {failed} failed, {new} new items", highlight=False)
+    judged = sum(len(r.evidence) for r in results)
+    console.print(
+        f"{len(results)} feeds polled, {failed} failed, {new} new items, "
+        f"{judged} new claim judgements",
+        highlight=False,
+    )

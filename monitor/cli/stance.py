@@ -43,8 +43,9 @@ from monitor.extract import extract_article
 from monitor.fetch import Fetcher, default_user_agent
 from monitor.sandbox import Sandbox, SandboxError
 from monitor.settings import Settings
-from monitor.stance import Judgement, RuleStance, StanceModel
+from monitor.stance import Judgement, StanceModel
 from monitor.urls import redact_url
+from monitor.watchlist import default_stance_model
 
 _URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
 _SNIFF_CHARS = 8192
@@ -55,11 +56,6 @@ _HTML_START = re.compile(
     re.IGNORECASE | re.DOTALL,
 )
 _HTML_TAG = re.compile(r"<html\b", re.IGNORECASE)
-
-
-def default_stance_model() -> StanceModel:
-    """The stance model the product uses, built once per process by callers."""
-    return RuleStance()
 
 
 @click.command()

@@ -174,3 +174,14 @@ def _stored(session: Session, url_sha256: str) -> tuple[int, int] | None:
     )
     row = session.execute(query).one_or_none()
     return None if row is None else (row.id, row.cluster_id)
+
+
+def articles_with_text(session: Session, *, after_id: int, limit: int) -> list[tuple[int, str]]:
+    """(id, text) of articles with text, by id, after `after_id`: for batched backfills."""
+    query = (
+        select(_ARTICLES.c.id, _ARTICLES.c.text)
+        .where(_ARTICLES.c.id > after_id, _ARTICLES.c.text_status == "ok")
+        .order_by(_ARTICLES.c.id)
+        .limit(limit)
+    )
+    return [(row.id, row.text) for row in session.execute(query)]

@@ -44,8 +44,9 @@ def sync_watchlist(
     *,
     now: datetime,
 ) -> list[str]:
-    """Make the entity and claim tables match the config; return ids of claims that are new or
-    whose text changed (their stale evidence is deleted: they need a backfill).
+    """Make the entity and claim tables match the config; return ids of claims that need a
+    backfill: new, reworded (their stale evidence is deleted) or configured again after a time
+    out of the config (articles stored meanwhile were not judged against them).
 
     Entities and claims no longer configured are deactivated, never deleted: their evidence and
     history stay.
@@ -64,7 +65,7 @@ def sync_watchlist(
     configured = {e.id for e in entities}
     session.execute(update(_ENTITIES).where(_ENTITIES.c.id.not_in(configured)).values(active=False))
 
-    versions = {row.id: row.text_sha256 for row in session.execute(select(_CLAIMS))}
+    versions = {row.id: (row.text_sha256, row.active) for row in session.execute(select(_CLAIMS))}
     changed: list[str] = []
     for claim in claims:
         sha = claim_text_sha256(claim.text)
@@ -84,8 +85,11 @@ def sync_watchlist(
             changed.append(claim.id)
             continue
         session.execute(update(_CLAIMS).where(_CLAIMS.c.id == claim.id).values(**values))
-        if versions[claim.id] != sha:
+        old_sha, was_active = versions[claim.id]
+        if old_sha != sha:
             session.execute(delete(_EVIDENCE).where(_EVIDENCE.c.claim_id == claim.id))
+            changed.append(claim.id)
+        elif not was_active:
             changed.append(claim.id)
     configured_claims = {c.id for c in claims}
     session.execute(

@@ -29,6 +29,7 @@ from monitor.fetch import Fetcher
 from monitor.pipeline import poll_feeds
 from monitor.sandbox import Sandbox
 from monitor.settings import ExtractSettings, FetchSettings, Settings
+from monitor.watchlist import Watchlist
 from tests.fixtures_http import FakeResolver, LoopbackHTTPServer
 from tests.pipeline_world import PARAGRAPHS, Item, article_page, rss
 
@@ -64,7 +65,10 @@ async def _round(
 ) -> Round:  # type: ignore[no-untyped-def]
     cpu0, t0 = time.process_time(), time.perf_counter()
     async with Fetcher(settings.fetch, user_agent="bench/1", resolver=resolver) as fetcher:
-        services = Services(settings, sessions, fetcher, pool, pool, clock=_now)
+        watchlist = Watchlist.from_settings(settings)
+        services = Services(
+            settings, sessions, fetcher, pool, pool, clock=_now, watchlist=watchlist
+        )
         results = await poll_feeds(services, feeds)
     seconds, cpu = time.perf_counter() - t0, time.process_time() - cpu0
     return Round(name, len(feeds), seconds, cpu, Counter(r.outcome.value for r in results))

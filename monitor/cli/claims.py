@@ -1,0 +1,111 @@
+"""`monitor claims ...`: tracked claims with their status, and the evidence timeline of one."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+from rich.markup import escape
+from rich.table import Table
+
+from monitor.claim_updates import claim_summaries
+from monitor.cli.common import CommandError, config_option, database, load, out_console
+from monitor.cli.report import claim_json
+from monitor.db import claims as claim_rows
+from monitor.watchlist import Watchlist
+
+_STANCE_STYLE = {"supports": "green", "refutes": "red", "reports": "cyan", "unrelated": "dim"}
+
+
+@click.group("claims")
+def claims_group() -> None:
+    """Tracked claims and their evidence."""
+
+
+@claims_group.command("list")
+@config_option
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def claims_list(config_path: Path | None, as_json: bool) -> None:
+    """Claims with their status and independent sources by stance."""
+    loaded = load(config_path)
+    with database(loaded) as db, db.sessions() as session:
+        summaries = claim_summaries(session, Watchlist.from_settings(loaded.settings))
+    if as_json:
+        click.echo(json.dumps([claim_json(c) for c in summaries], indent=2, ensure_ascii=False))
+        return
+    table = Table(title=f"{len(summaries)} claims", title_justify="left")
+    for column in ("claim", "status", "supports", "refutes", "reports", "changed"):
+        table.add_column(column, overflow="fold")
+    for c in summaries:
+        changed = c.status_changed_at.strftime("%Y-%m-%d %H:%M") if c.status_changed_at else ""
+        table.add_row(
+            f"[bold]{escape(c.id)}[/]\n{escape(c.text)}",
+            c.status,
+            str(c.supports),
+            str(c.refutes),
+            str(c.reports),
+            changed,
+        )
+    out_console.print(table)
+
+
+@claims_group.command("show")
+@config_option
+@click.argument("claim_id")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def claims_show(config_path: Path | None, claim_id: str, as_json: bool) -> None:
+    """The evidence timeline of one claim: stance, quote, publisher, date and link."""
+    loaded = load(config_path)
+    with database(loaded) as db, db.sessions() as session:
+        claim = claim_rows.get_claim(session, claim_id)
+        if claim is None:
+            raise CommandError(f"no such claim: {claim_id}")
+        evidence = claim_rows.evidence_for(session, [claim_id])
+        events = claim_rows.claim_events(session, claim_id)
+    if as_json:
+        payload = {
+            "id": claim.id,
+            "text": claim.text,
+            "status": claim.status,
+            "evidence": [
+                {
+                    "stance": e.stance,
+                    "confidence": e.confidence,
+                    "quote": e.quote,
+                    "publisher": e.publisher,
+                    "published": e.published_at.isoformat() if e.published_at else None,
+                    "first_seen": e.fetched_at.isoformat(),
+                    "url": e.url,
+                    "story_cluster": e.cluster_id,
+                    "model_version": e.model_version,
+                }
+                for e in evidence
+            ],
+            "events": [
+                {
+                    "kind": ev.kind,
+                    "old_status": ev.old_status,
+                    "new_status": ev.new_status,
+                    "alert_worthy": ev.alert_worthy,
+                    "at": ev.created_at.isoformat(),
+                }
+                for ev in events
+            ],
+        }
+        click.echo(json.dumps(payload, indent=2, ensure_ascii=False))
+        return
+    out_console.print(f"[bold]{escape(claim.id)}[/] ({claim.status}): {escape(claim.text)}")
+    table = Table(show_lines=True)
+    for column in ("date", "stance", "publisher", "quote"):
+        table.add_column(column, overflow="fold")
+    for e in evidence:
+        when = (e.published_at or e.fetched_at).strftime("%Y-%m-%d")
+        style = _STANCE_STYLE.get(e.stance, "")
+        table.add_row(
+            when,
+            f"[{style}]{e.stance}[/] {e.confidence:.2f}",
+            escape(e.publisher),
+            f"{escape(e.quote)}\n[dim]{escape(e.url)}[/]",
+        )
+    out_console.print(table)

@@ -1,0 +1,61 @@
+"""The watchlist as the pipeline uses it: matcher, claim index and stance model, built once. Pure.
+
+`judge_article` finds the tracked entities an article names, the claims it may speak to
+(candidate selection), and judges each candidate with the stance model.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from monitor.match import ClaimIndex, EntityMatcher
+from monitor.settings import ClaimSettings, Settings
+from monitor.stance import Judgement, RuleStance, StanceModel
+
+
+def default_stance_model() -> StanceModel:
+    """The stance model the product uses everywhere (pipeline, backfill, `monitor stance`)."""
+    return RuleStance()
+
+
+@dataclass(frozen=True)
+class ArticleFindings:
+    """What one article says about the watchlist."""
+
+    mentions: Mapping[str, int]  # entity id -> occurrences
+    judgements: tuple[tuple[str, Judgement], ...]  # (claim id, judgement), best candidate first
+
+
+@dataclass(frozen=True)
+class Watchlist:
+    matcher: EntityMatcher
+    index: ClaimIndex
+    model: StanceModel
+    claims: Mapping[str, ClaimSettings]
+    denies: Mapping[str, tuple[str, ...]]
+
+    @classmethod
+    def from_settings(cls, settings: Settings, model: StanceModel | None = None) -> Watchlist:
+        matcher = EntityMatcher.from_settings(settings.entities)
+        return cls(
+            matcher=matcher,
+            index=ClaimIndex.build(settings.claims, matcher),
+            model=model or default_stance_model(),
+            claims={c.id: c for c in settings.claims},
+            denies={c.id: c.denies for c in settings.claims},
+        )
+
+    def judge_article(self, text: str, *, only: frozenset[str] | None = None) -> ArticleFindings:
+        """Entities named in `text`, and a judgement for every candidate claim (or only those
+        in `only`, for a backfill of changed claims)."""
+        mentions = self.matcher.find(text)
+        counts = Counter(m.entity_id for m in mentions)
+        judgements = []
+        for candidate in self.index.candidates(text, mentions):
+            if only is not None and candidate.claim_id not in only:
+                continue
+            claim = self.claims[candidate.claim_id]
+            judgements.append((claim.id, self.model.judge(claim.text, text)))
+        return ArticleFindings(mentions=dict(counts), judgements=tuple(judgements))

@@ -1,0 +1,170 @@
+"""Claims end to end: articles on loopback -> evidence -> claim status and events (both DBs)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine
+
+from monitor.claim_updates import claim_summaries, sync_and_backfill
+from monitor.config_loader import load_config
+from monitor.db import claims as claim_rows
+from monitor.sandbox import Sandbox
+from monitor.settings import ClaimSettings, FetchSettings, Settings
+from tests.fixtures_http import LoopbackHTTPServer
+from tests.pipeline_world import Item, World, article_page, loopback_settings, rss
+
+CONTACT = "musk-putin-regular-contact"
+BUNDLED = load_config(Path(__file__).resolve().parent.parent / "config" / "monitor.toml").settings
+
+SUPPORT = (
+    "Elon Musk has been in regular contact with Russian President Vladimir Putin since late "
+    "2022. The two men have spoken many times about business and geopolitics, officials "
+    "confirmed on Monday. The Kremlin confirmed the calls.",
+)
+SUPPORT_OTHER_WORDS = (
+    "Officials in Washington confirmed that Elon Musk has held regular conversations with "
+    "Vladimir Putin since late 2022. The talks, which the billionaire has not denied, covered "
+    "satellites and trade. Two senior officials confirmed the regular contact between the men.",
+)
+REPORT = (
+    "According to The Wall Street Journal, Elon Musk has reportedly been in regular contact "
+    "with Vladimir Putin since late 2022. The newspaper cited current and former officials "
+    "and said the conversations had touched on business and geopolitics.",
+)
+DENIAL = (
+    "Kremlin spokesman Dmitry Peskov on Friday denied that Elon Musk and Vladimir Putin are in "
+    "regular contact. Peskov said there had been only one phone call between Putin and Musk, "
+    "about space and future technologies. He dismissed the report as false.",
+)
+TESLA = (
+    "Tesla reported quarterly deliveries below expectations on Wednesday. Elon Musk said demand "
+    "in China was weak and that the company would cut prices again in the coming months.",
+)
+
+
+@pytest.fixture(scope="module")
+def pool() -> Iterator[Sandbox]:
+    with Sandbox(
+        workers=1, memory_limit=1024**3, preload=("monitor.parse", "monitor.extract")
+    ) as sandbox:
+        yield sandbox
+
+
+def watchlist_settings(fetch: FetchSettings, claims: tuple[ClaimSettings, ...]) -> Settings:
+    base = loopback_settings(fetch)
+    return base.model_copy(update={"entities": BUNDLED.entities, "claims": claims})
+
+
+@pytest.fixture
+def world(
+    http_server: LoopbackHTTPServer, fetch_settings: FetchSettings, engine: Engine, pool: Sandbox
+) -> World:
+    world = World(
+        server=http_server,
+        settings=watchlist_settings(fetch_settings, BUNDLED.claims),
+        engine=engine,
+        pool=pool,
+    )
+    sync(world)
+    return world
+
+
+def sync(world: World) -> int:
+    with world.db.sessions.begin() as session:
+        return sync_and_backfill(
+            session,
+            world.watchlist,
+            world.settings.claims,
+            world.settings.entities,
+            now=world.clock_now,
+        )
+
+
+def publish(world: World, feed_path: str, stories: list[tuple[str, str, tuple[str, ...]]]) -> None:
+    """Serve a feed whose items are (host, title, paragraphs) articles."""
+    items = []
+    for n, (host, title, paragraphs) in enumerate(stories):
+        path = f"{feed_path}-{n}"
+        world.server.route(path, body=article_page(title, paragraphs), content_type="text/html")
+        items.append(Item(title, world.url(path, host)))
+    world.server.route(feed_path, body=rss(items), content_type="application/rss+xml")
+
+
+def contact_summary(world: World):  # type: ignore[no-untyped-def]
+    with world.db.sessions() as session:
+        return {c.id: c for c in claim_summaries(session, world.watchlist)}[CONTACT]
+
+
+def events(world: World) -> list[tuple[str, str | None, str | None, bool]]:
+    with world.db.sessions() as session:
+        return [
+            (e.kind, e.old_status, e.new_status, e.alert_worthy)
+            for e in claim_rows.claim_events(session, CONTACT)
+        ]
+
+
+def test_evidence_counts_independent_sources_and_moves_the_claim_status(world: World) -> None:
+    publish(
+        world,
+        "/one.xml",
+        [
+            ("wire-a.test", "Musk and Putin talk regularly", SUPPORT),
+            ("wire-b.test", "Musk and Putin talk regularly", SUPPORT),  # a wire copy
+            ("other.test", "WSJ: Musk in touch with Putin", REPORT),
+            ("news.test", "Tesla deliveries fall", TESLA),
+        ],
+    )
+    [first] = world.poll(world.add_feed("/one.xml"))
+    stances = {
+        (e.claim_id, e.article_url.split("/")[2].split(":")[0], e.stance) for e in first.evidence
+    }
+    assert (CONTACT, "wire-a.test", "supports") in stances
+    assert (CONTACT, "wire-b.test", "supports") in stances
+    assert (CONTACT, "other.test", "reports") in stances
+    assert not any(host == "news.test" for _, host, _ in stances)  # Tesla: unrelated, not judged
+    tesla = next(a for a in first.articles if a.title == "Tesla deliveries fall")
+    assert "elon-musk" in tesla.entities and "vladimir-putin" not in tesla.entities
+
+    summary = contact_summary(world)
+    assert (summary.status, summary.supports, summary.reports) == ("open", 1, 1)
+    assert events(world) == [("new_supporting_source", "open", "open", True)]
+
+    publish(world, "/two.xml", [("news.test", "Officials confirm talks", SUPPORT_OTHER_WORDS)])
+    world.poll(world.add_feed("/two.xml"))
+    summary = contact_summary(world)
+    assert (summary.status, summary.supports) == ("corroborated", 2)
+    assert events(world)[1:] == [
+        ("status_changed", "open", "corroborated", True),
+        ("new_supporting_source", "open", "corroborated", True),
+    ]
+
+    publish(world, "/three.xml", [("other.test", "Kremlin: only one call", DENIAL)])
+    world.poll(world.add_feed("/three.xml"))
+    summary = contact_summary(world)
+    assert summary.status == "disputed"
+    assert summary.refutes >= 1
+    assert ("status_changed", "corroborated", "disputed", True) in events(world)
+
+
+def test_a_new_claim_is_backfilled_without_alerts(
+    world: World, fetch_settings: FetchSettings
+) -> None:
+    publish(world, "/feed.xml", [("wire-a.test", "Musk and Putin", SUPPORT)])
+    # Start with every claim but the contact one: nothing judges the article against it.
+    others = tuple(c for c in BUNDLED.claims if c.id != CONTACT and CONTACT not in c.denies)
+    world.settings = watchlist_settings(fetch_settings, others)
+    sync(world)
+    world.poll(world.add_feed("/feed.xml"))
+    with world.db.sessions() as session:
+        assert claim_rows.evidence_for(session, [CONTACT]) == []
+
+    world.settings = watchlist_settings(fetch_settings, BUNDLED.claims)
+    assert sync(world) >= 1  # the article is judged against the claim added later
+    with world.db.sessions() as session:
+        [evidence] = claim_rows.evidence_for(session, [CONTACT])
+    assert (evidence.stance, evidence.backfill) == ("supports", True)
+    assert events(world) == [("new_supporting_source", "open", "open", False)]
+    assert sync(world) == 0  # nothing new to backfill
