@@ -216,3 +216,63 @@ def test_db_upgrade_creates_the_schema_and_reports_the_revision(
     assert "is at revision" in result.stdout
     assert (tmp_path / "data" / "monitor.db").exists()
     assert "up to date" in run(env, "db", "status", "--config", config).stdout
+
+
+WATCHLIST = """
+[[entities]]
+id = "musk"
+name = "Elon Musk"
+kind = "person"
+aliases = ["Musk"]
+
+[[entities]]
+id = "putin"
+name = "Vladimir Putin"
+kind = "person"
+aliases = ["Putin"]
+
+[[claims]]
+id = "contact"
+text = "Elon Musk has been in regular contact with Vladimir Putin since late 2022"
+entities = ["musk", "putin"]
+
+"""
+
+
+def test_check_json_reports_evidence_and_claims_and_claims_commands_show_them(
+    env: dict[str, str], tmp_path: Path, http_server: LoopbackHTTPServer
+) -> None:
+    support = (
+        "Elon Musk has been in regular contact with Russian President Vladimir Putin since "
+        "late 2022. The two men have spoken many times about business and geopolitics, "
+        "officials confirmed on Monday. The Kremlin confirmed the calls.",
+    )
+    http_server.route("/s", body=article_page("Musk and Putin", support), content_type="text/html")
+    http_server.route(
+        "/w.xml",
+        body=rss([Item("Musk and Putin", http_server.url("/s"))]),
+        content_type=RSS,
+    )
+    config = str(write_config(tmp_path, [http_server.url("/w.xml")], extra=WATCHLIST))
+    result = run(env, "check", "--config", config, "--json")
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    [evidence] = data["evidence"]
+    assert set(evidence) == {"claim_id", "article_url", "stance", "confidence", "quote"}
+    assert (evidence["claim_id"], evidence["stance"]) == ("contact", "supports")
+    assert "regular contact" in evidence["quote"]
+    assert data["articles"][0]["entities"] == ["musk", "putin"]
+    [claim] = data["claims"]
+    assert (claim["id"], claim["status"]) == ("contact", "open")
+    assert claim["counts"] == {"supports": 1, "refutes": 0, "reports": 0}
+
+    listed = json.loads(run(env, "claims", "list", "--json", "--config", config).stdout)
+    assert [(c["id"], c["counts"]["supports"]) for c in listed] == [("contact", 1)]
+    shown = json.loads(run(env, "claims", "show", "contact", "--json", "--config", config).stdout)
+    assert [e["stance"] for e in shown["evidence"]] == ["supports"]
+    assert shown["evidence"][0]["publisher"] == "127.0.0.1"
+    assert [e["kind"] for e in shown["events"]] == ["new_supporting_source"]
+    human = run(env, "claims", "show", "contact", "--config", config)
+    assert "regular contact" in human.stdout and "supports" in human.stdout
+    missing = run(env, "claims", "show", "nope", "--config", config)
+    assert missing.exit_code == 2 and "no such claim" in missing.stderr
