@@ -10,6 +10,7 @@ from click.testing import CliRunner, Result
 
 from monitor.cli import cli
 from monitor.cli.stance import looks_like_html, stance
+from monitor.stance import RuleStance
 from tests.fixtures_http import LoopbackHTTPServer
 from tests.pipeline_world import article_page
 
@@ -70,7 +71,7 @@ def test_plain_text_denial_refutes(env: dict[str, str], tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     assert "refutes" in result.stdout
     assert "Peskov" in result.stdout  # the quote
-    assert "rules-v0" in result.stdout
+    assert RuleStance().version in result.stdout
 
 
 def test_json_has_the_four_keys(env: dict[str, str], tmp_path: Path) -> None:
@@ -83,7 +84,7 @@ def test_json_has_the_four_keys(env: dict[str, str], tmp_path: Path) -> None:
     assert data["stance"] == "supports"
     assert data["quote"] == KREMLIN_CONFIRMS
     assert 0.0 < data["confidence"] <= 1.0
-    assert data["model_version"] == "rules-v0"
+    assert data["model_version"] == RuleStance().version
 
 
 def test_html_file_is_extracted_before_judging(env: dict[str, str], tmp_path: Path) -> None:

@@ -1,10 +1,11 @@
-"""RuleStance on a small hand-labelled set built from the seed documents' claims."""
+"""RuleStance on hand-labelled pairs built from the seed claims, statement claims included."""
 
 from __future__ import annotations
 
 import pytest
 
 from monitor.stance import Judgement, RuleStance, Stance, StanceModel
+from monitor.stance.statements import parse_statement
 
 CONTACT = "Elon Musk has been in regular contact with Vladimir Putin since late 2022."
 TAIWAN = "Putin asked Musk not to activate Starlink over Taiwan as a favour to Xi Jinping."
@@ -84,6 +85,38 @@ OWN_VOICE_THEN_SAID = (
     " the talks covered Taiwan."
 )
 
+# Claims that are themselves statements: what the speaker says, carried or not.
+PESKOV_SAYS = (
+    "Kremlin spokesman Dmitry Peskov says Musk and Putin have spoken only once, in a phone call"
+    " about space technology."
+)
+PESKOV_SAYS_BRIEF = (
+    "Kremlin spokesman Dmitry Peskov says there was only one phone call between Musk and Putin,"
+    " about space technology."
+)
+KREMLIN_SAYS = "The Kremlin says there was only one phone call between Musk and Putin."
+CONTACT_RUSSIAN_PRESIDENT = (
+    "Elon Musk has been in regular contact with Russian President Vladimir Putin since late 2022."
+)
+PESKOV_FRIDAY = (
+    "Kremlin spokesman Dmitry Peskov on Friday denied that Elon Musk and Vladimir Putin are in"
+    " regular contact. Peskov said there had been only one phone call between Putin and Musk,"
+    " about space and future technologies. He dismissed the report as false."
+)
+KREMLIN_SPOKESMAN_TOLD = (
+    "Moscow rejected the Wall Street Journal's account on Friday. Kremlin spokesman Dmitry Peskov"
+    " told reporters there had been only one phone call between Putin and Musk, and called the"
+    " rest of the story a fabrication."
+)
+PESKOV_NEVER_SAID = (
+    "A quote circulating online is fake. Peskov never said there was only one phone call between"
+    " Musk and Putin about space technology, the Kremlin's press office said on Monday."
+)
+PESKOV_SAYS_THEY_SPOKE = "Peskov says Musk and Putin have spoken by phone about space technology."
+PESKOV_SAYS_NEVER_SPOKE = (
+    "Asked about the report, Peskov said Musk and Putin had never spoken by phone, about space"
+    " technology or anything else."
+)
 CASES = [
     ("wsj reported -> reports", CONTACT, WSJ_REPORT, Stance.REPORTS),
     ("peskov denied, only one call -> refutes", CONTACT, PESKOV_DENIAL, Stance.REFUTES),
@@ -102,6 +135,36 @@ CASES = [
     ("negation before the claim verb -> refutes", ROLE, ROLE_DENIED, Stance.REFUTES),
     ("officially announced -> supports", ROLE, ROLE_ANNOUNCED, Stance.SUPPORTS),
     ("nothing in common -> unrelated", KIRIYENKO, KIRIYENKO_UNRELATED, Stance.UNRELATED),
+    ("statement carried despite denials -> supports", PESKOV_SAYS, PESKOV_FRIDAY, Stance.SUPPORTS),
+    ("statement, brief wording -> supports", PESKOV_SAYS_BRIEF, PESKOV_FRIDAY, Stance.SUPPORTS),
+    (
+        "same article, regular contact -> refutes",
+        CONTACT_RUSSIAN_PRESIDENT,
+        PESKOV_FRIDAY,
+        Stance.REFUTES,
+    ),
+    ("config claim, same article -> refutes", CONTACT, PESKOV_FRIDAY, Stance.REFUTES),
+    (
+        "kremlin says, spokesman quoted -> supports",
+        KREMLIN_SAYS,
+        KREMLIN_SPOKESMAN_TOLD,
+        Stance.SUPPORTS,
+    ),
+    ("kremlin says, peskov named later -> supports", KREMLIN_SAYS, PESKOV_FRIDAY, Stance.SUPPORTS),
+    ("speaker never said it -> refutes", PESKOV_SAYS_BRIEF, PESKOV_NEVER_SAID, Stance.REFUTES),
+    (
+        "speaker says the opposite -> refutes",
+        PESKOV_SAYS_THEY_SPOKE,
+        PESKOV_SAYS_NEVER_SPOKE,
+        Stance.REFUTES,
+    ),
+    (
+        "statement, unrelated article -> unrelated",
+        PESKOV_SAYS,
+        KIRIYENKO_UNRELATED,
+        Stance.UNRELATED,
+    ),
+    ("statement, earnings article -> unrelated", KREMLIN_SAYS, TESLA_EARNINGS, Stance.UNRELATED),
 ]
 
 
@@ -114,7 +177,7 @@ def test_stance_of_labelled_pairs(claim: str, article: str, expected: Stance) ->
     judgement = RuleStance().judge(claim, article)
     assert judgement.stance is expected
     assert 0.0 <= judgement.confidence <= 1.0
-    assert judgement.model_version == "rules-v0"
+    assert judgement.model_version == "rules-v1"
 
 
 def test_quote_is_the_best_matching_sentence() -> None:
@@ -157,5 +220,47 @@ def test_threshold_outside_unit_interval_is_refused(threshold: float) -> None:
 
 def test_rule_stance_is_a_stance_model() -> None:
     model: StanceModel = RuleStance()
-    assert model.version == "rules-v0"
+    assert model.version == "rules-v1"
     assert isinstance(model.judge(CONTACT, OWN_VOICE), Judgement)
+
+
+def test_statement_claim_quotes_the_carrying_sentence() -> None:
+    judgement = RuleStance().judge(PESKOV_SAYS, PESKOV_FRIDAY)
+    assert judgement.quote == (
+        "Peskov said there had been only one phone call between Putin and Musk, about space and"
+        " future technologies."
+    )
+
+
+@pytest.mark.parametrize(
+    ("claim", "speaker", "content"),
+    [
+        (PESKOV_SAYS, "Kremlin spokesman Dmitry Peskov", "Musk and Putin have spoken only once"),
+        (KREMLIN_SAYS, "The Kremlin", "there was only one phone call"),
+        ("According to the Kremlin, the call was about space.", "the Kremlin", "the call was"),
+        ("There was only one call, Peskov said.", "Peskov", "There was only one call"),
+        ("Peskov told reporters that there was one call.", "Peskov", "there was one call"),
+    ],
+)
+def test_statement_claims_are_read_as_speaker_and_content(
+    claim: str, speaker: str, content: str
+) -> None:
+    statement = parse_statement(claim)
+    assert statement is not None
+    assert statement.speaker == speaker
+    assert statement.content.startswith(content)
+
+
+@pytest.mark.parametrize(
+    "claim",
+    [
+        CONTACT,
+        TAIWAN,
+        ROLE,
+        "United Nations asked to investigate claims of organ harvesting by ISIS.",
+        "Sources say Musk and Putin spoke in 2022.",
+        "Florida woman claims to have a third arm.",
+    ],
+)
+def test_other_claims_are_not_statements(claim: str) -> None:
+    assert parse_statement(claim) is None

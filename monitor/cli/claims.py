@@ -11,6 +11,7 @@ from rich.table import Table
 
 from monitor.claim_updates import claim_summaries
 from monitor.cli.common import CommandError, config_option, database, load, out_console
+from monitor.cli.propose import propose
 from monitor.cli.report import claim_json
 from monitor.db import claims as claim_rows
 from monitor.watchlist import Watchlist
@@ -109,3 +110,6 @@ def claims_show(config_path: Path | None, claim_id: str, as_json: bool) -> None:
             f"{escape(e.quote)}\n[dim]{escape(e.url)}[/]",
         )
     out_console.print(table)
+
+
+claims_group.add_command(propose)

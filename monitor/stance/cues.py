@@ -84,6 +84,13 @@ def _find(
     return hits
 
 
+def find_phrases(
+    stems: list[str], phrases: tuple[tuple[str, ...], ...], ignore: frozenset[str] = frozenset()
+) -> list[int]:
+    """Start positions in `stems` of `phrases` (e.g. `DENIAL`), skipping those made of `ignore`."""
+    return _find(stems, phrases, ignore)
+
+
 def _negated(tokens: list[Token], position: int) -> bool:
     window = tokens[max(0, position - _NEGATION_REACH) : position]
     return any(t.text in NEGATIONS or t.stem in _DECLINE for t in window)

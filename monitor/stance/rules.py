@@ -17,6 +17,10 @@ pipeline and the evaluation harness have something honest to run. How it judges:
    four denial cues) refutes unless the window confirms. Otherwise a report score of 0.5 in the
    window, or an article-wide hedge score of 5 or more, gives reports; an on-topic article with
    no such cue asserts the claim in its own voice: supports.
+4. Before 2 and 3, a claim that is itself an attributed statement ("X says ...", "According to
+   X, ...") is judged by whether the article carries X saying it (supports) or X retracting it or
+   saying the opposite (refutes); see `statements`. Denial words inside the carried statement are
+   part of it, not a refutation. When the article does neither, 2 and 3 decide as usual.
 
 The only numbers fitted to data are the default relatedness threshold (0.3) and the two
 article-wide counts (5 and 6), each chosen by hand from a few candidates on random samples of
@@ -27,45 +31,16 @@ Confidence grows with the overlap and the winning cue's strength, and is capped 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
+from monitor.stance.claim_words import ClaimWords, read_claim_words
 from monitor.stance.cues import CueScores, negation_near, score_sentence
-from monitor.stance.lexical import NEGATIONS, Token, content_stems, split_sentences, tokenize
+from monitor.stance.lexical import NEGATIONS, Token, split_sentences, tokenize
+from monitor.stance.statements import judge_statement, parse_statement
 from monitor.stance.types import Judgement, Stance
 
-VERSION = "rules-v0"
-_NAME_WEIGHT = 1.5
+VERSION = "rules-v1"
 _ARTICLE_HEDGES_FOR_REPORTS = 5.0
 _ARTICLE_DENIALS_FOR_REFUTES = 6.0
 _REPORTS_FLOOR = 0.5
-
-
-@dataclass(frozen=True, slots=True)
-class _Claim:
-    weights: dict[str, float]
-    all_stems: frozenset[str]
-
-    @property
-    def total(self) -> float:
-        return sum(self.weights.values())
-
-
-def _read_claim(claim: str) -> _Claim:
-    tokens = tokenize(claim)
-    weights: dict[str, float] = {}
-    content = set(content_stems(tokens))
-    for index, token in enumerate(tokens):
-        if token.stem in content:
-            named = token.text.isdigit() or (token.capitalised and index > 0)
-            weight = _NAME_WEIGHT if named else 1.0
-            weights[token.stem] = max(weights.get(token.stem, 0.0), weight)
-    return _Claim(weights, frozenset(t.stem for t in tokens))
-
-
-def _coverage(claim: _Claim, stems: set[str]) -> float:
-    if not claim.weights:
-        return 0.0
-    return sum(w for stem, w in claim.weights.items() if stem in stems) / claim.total
 
 
 class RuleStance:
@@ -83,37 +58,43 @@ class RuleStance:
     def relatedness(self, claim: str, article: str) -> float:
         """The lexical overlap score in [0, 1] that decides whether `article` is on topic."""
         tokens = [tokenize(sentence) for sentence in split_sentences(article)]
-        return _overlap(_read_claim(claim), tokens)[0]
+        return _overlap(read_claim_words(claim), tokens)[0]
 
     def judge(self, claim: str, article: str) -> Judgement:
         """Judge what `article` does with `claim`."""
-        parsed = _read_claim(claim)
+        parsed = read_claim_words(claim)
         sentences = split_sentences(article)
         tokens = [tokenize(sentence) for sentence in sentences]
         related, best_index = _overlap(parsed, tokens)
         if related < self.related_threshold or not sentences:
             shortfall = 1.0 - related / self.related_threshold if self.related_threshold else 0.0
             return Judgement(Stance.UNRELATED, round(0.5 + 0.4 * shortfall, 3), "", VERSION)
+        room = 1.0 - self.related_threshold
+        margin = min(1.0, (related - self.related_threshold) / room) if room > 0 else 1.0
+        statement = parse_statement(claim)
+        verdict = judge_statement(statement, tokens) if statement is not None else None
+        if verdict is not None:
+            confidence = min(0.9, 0.3 + 0.3 * margin + 0.3 * verdict.coverage)
+            quote = sentences[verdict.sentence]
+            return Judgement(verdict.stance, round(confidence, 3), quote, VERSION)
         window = _window_scores(tokens, best_index, parsed.all_stems)
         claim_negated = not parsed.all_stems.isdisjoint(NEGATIONS)
         if not claim_negated and negation_near(tokens[best_index], frozenset(parsed.weights)):
             window = window.plus(CueScores(refutes=1.0))
         stance, strength = _decide(window, tokens, parsed.all_stems)
-        room = 1.0 - self.related_threshold
-        margin = min(1.0, (related - self.related_threshold) / room) if room > 0 else 1.0
         confidence = min(0.9, 0.3 + 0.3 * margin + 0.15 * min(strength, 2.0))
         return Judgement(stance, round(confidence, 3), sentences[best_index], VERSION)
 
 
-def _overlap(claim: _Claim, sentences: list[list[Token]]) -> tuple[float, int]:
+def _overlap(claim: ClaimWords, sentences: list[list[Token]]) -> tuple[float, int]:
     """The relatedness score and the index of the best-matching sentence."""
     sentence_stems = [{t.stem for t in tokens} for tokens in sentences]
     best_index, best = 0, 0.0
     for index, stems in enumerate(sentence_stems):
-        cover = _coverage(claim, stems)
+        cover = claim.coverage(stems)
         if cover > best:
             best_index, best = index, cover
-    whole = _coverage(claim, set().union(*sentence_stems)) if sentences else 0.0
+    whole = claim.coverage(set().union(*sentence_stems)) if sentences else 0.0
     return (whole + best) / 2, best_index
 
 
