@@ -75,6 +75,7 @@ async def open_services(
     *,
     resolver: Resolver | None = None,
     clock: Clock = utc_now,
+    watchlist: Watchlist | None = None,
 ) -> AsyncIterator[Services]:
     """Build the fetcher and the worker pool; close them on exit."""
     user_agent = settings.fetch.user_agent or default_user_agent()
@@ -94,7 +95,7 @@ async def open_services(
                 parse_pool=parse_pool,
                 extract_pool=extract_pool,
                 clock=clock,
-                watchlist=Watchlist.from_settings(settings),
+                watchlist=watchlist or Watchlist.from_settings(settings),
             )
     finally:
         parse_pool.close()

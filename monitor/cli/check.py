@@ -21,15 +21,15 @@ from monitor.cli.common import (
     err_console,
     load,
     out_console,
+    watchlist_for,
 )
 from monitor.cli.report import check_json, print_summary
+from monitor.config_loader import LoadedConfig
 from monitor.db import FeedState
 from monitor.db import feeds as feed_rows
 from monitor.domain import FeedOutcome, FeedPollResult, FeedSpec, FetchResult, FetchStatus
 from monitor.pipeline import FeedBodySource, poll_feeds
-from monitor.settings import Settings
 from monitor.urls import UnsafeURLError, check_url
-from monitor.watchlist import Watchlist
 
 
 @click.command()
@@ -50,9 +50,9 @@ def check(config_path: Path | None, feed_args: tuple[str, ...], as_json: bool) -
         if not feeds:
             err_console.print("no feeds to poll: add [[feeds]] to the config or use --feed")
             raise SystemExit(EXIT_FATAL)
-        results = asyncio.run(_run(loaded.settings, db, feeds, sources, progress=not as_json))
+        results = asyncio.run(_run(loaded, db, feeds, sources, progress=not as_json))
         with db.sessions() as session:
-            claims = claim_summaries(session, Watchlist.from_settings(loaded.settings))
+            claims = claim_summaries(session, watchlist_for(loaded))
     if as_json:
         click.echo(json.dumps(check_json(results, claims), ensure_ascii=False, indent=2))
     else:
@@ -103,14 +103,15 @@ def _file_source(path: Path) -> FeedBodySource:
 
 
 async def _run(
-    settings: Settings,
+    loaded: LoadedConfig,
     db: Database,
     feeds: Sequence[FeedState],
     sources: dict[int, FeedBodySource],
     *,
     progress: bool,
 ) -> list[FeedPollResult]:
-    async with open_services(settings, db) as services:
+    watchlist = watchlist_for(loaded)
+    async with open_services(loaded.settings, db, watchlist=watchlist) as services:
         return await _poll_with_progress(services, feeds, sources, progress=progress)
 
 

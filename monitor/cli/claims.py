@@ -10,11 +10,17 @@ from rich.markup import escape
 from rich.table import Table
 
 from monitor.claim_updates import claim_summaries
-from monitor.cli.common import CommandError, config_option, database, load, out_console
+from monitor.cli.common import (
+    CommandError,
+    config_option,
+    database,
+    load,
+    out_console,
+    watchlist_for,
+)
 from monitor.cli.propose import propose
 from monitor.cli.report import claim_json
 from monitor.db import claims as claim_rows
-from monitor.watchlist import Watchlist
 
 _STANCE_STYLE = {"supports": "green", "refutes": "red", "reports": "cyan", "unrelated": "dim"}
 
@@ -31,7 +37,7 @@ def claims_list(config_path: Path | None, as_json: bool) -> None:
     """Claims with their status and independent sources by stance."""
     loaded = load(config_path)
     with database(loaded) as db, db.sessions() as session:
-        summaries = claim_summaries(session, Watchlist.from_settings(loaded.settings))
+        summaries = claim_summaries(session, watchlist_for(loaded))
     if as_json:
         click.echo(json.dumps([claim_json(c) for c in summaries], indent=2, ensure_ascii=False))
         return

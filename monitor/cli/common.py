@@ -61,6 +61,19 @@ def load(config_path: Path | None) -> LoadedConfig:
     return loaded
 
 
+_WATCHLISTS: dict[int, tuple[LoadedConfig, Watchlist]] = {}
+
+
+def watchlist_for(loaded: LoadedConfig) -> Watchlist:
+    """The watchlist of this configuration, built once per command (the claim index of a large
+    watchlist takes a while to build)."""
+    cached = _WATCHLISTS.get(id(loaded))
+    if cached is None or cached[0] is not loaded:
+        cached = (loaded, Watchlist.from_settings(loaded.settings))
+        _WATCHLISTS[id(loaded)] = cached
+    return cached[1]
+
+
 @contextlib.contextmanager
 def database(loaded: LoadedConfig) -> Iterator[Database]:
     """The configured database, upgraded to the current schema, its feeds synced to the config."""
@@ -71,7 +84,7 @@ def database(loaded: LoadedConfig) -> Iterator[Database]:
             feed_rows.sync_config_feeds(session, specs, now=utc_now())
             sync_and_backfill(
                 session,
-                Watchlist.from_settings(settings),
+                watchlist_for(loaded),
                 settings.claims,
                 settings.entities,
                 now=utc_now(),
