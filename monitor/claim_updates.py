@@ -111,12 +111,25 @@ def update_claims(
     before_by_claim = _by_claim(r for r in records if r.id not in new_ids)
     events = 0
     for claim_id in sorted(affected):
-        before = view_claim(effective_evidence(claim_id, before_by_claim, watchlist.denies))
-        after = view_claim(effective_evidence(claim_id, after_by_claim, watchlist.denies))
+        corroborate_at = watchlist.rules.corroborate_at
+        before = view_claim(
+            effective_evidence(claim_id, before_by_claim, watchlist.denies),
+            corroborate_at=corroborate_at,
+        )
+        after = view_claim(
+            effective_evidence(claim_id, after_by_claim, watchlist.denies),
+            corroborate_at=corroborate_at,
+        )
         stored = claim_rows.get_claim(session, claim_id)
         if stored is not None and stored.status != after.status.value:
             claim_rows.set_claim_status(session, claim_id, after.status.value, now=now)
-        for event in diff_events(claim_id, before, after, backfill=backfill):
+        for event in diff_events(
+            claim_id,
+            before,
+            after,
+            backfill=backfill,
+            alert_on_backfill=watchlist.rules.alert_on_backfill,
+        ):
             source = event.evidence
             claim_rows.insert_claim_event(
                 session,
@@ -200,7 +213,10 @@ def claim_summaries(session: Session, watchlist: Watchlist) -> list[ClaimSummary
     by_claim = _by_claim(claim_rows.evidence_for(session, [c.id for c in claims]))
     summaries = []
     for claim in claims:
-        view = view_claim(effective_evidence(claim.id, by_claim, watchlist.denies))
+        view = view_claim(
+            effective_evidence(claim.id, by_claim, watchlist.denies),
+            corroborate_at=watchlist.rules.corroborate_at,
+        )
         summaries.append(
             ClaimSummary(
                 id=claim.id,

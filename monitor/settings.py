@@ -197,6 +197,13 @@ class PollingSettings(_Section):
     max_backoff: Duration = 86400.0  # failures back off exponentially up to this
 
 
+class EvidenceSettings(_Section):
+    # Independent supporting sources (and no refutation) that make a claim "corroborated".
+    corroborate_at: int = Field(default=2, ge=1, le=100)
+    # Whether evidence found by a backfill (a claim added or reworded later) raises alerts.
+    alert_on_backfill: bool = False
+
+
 class FeedSettings(_Section):
     url: str
     name: str | None = None
@@ -237,6 +244,7 @@ class Settings(_Section):
     parse: ParseSettings = ParseSettings()
     extract: ExtractSettings = ExtractSettings()
     polling: PollingSettings = PollingSettings()
+    evidence: EvidenceSettings = EvidenceSettings()
     feeds: tuple[FeedSettings, ...] = ()
     entities: tuple[EntitySettings, ...] = ()
     claims: tuple[ClaimSettings, ...] = ()

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from monitor.match import ClaimIndex, EntityMatcher
-from monitor.settings import ClaimSettings, Settings
+from monitor.settings import ClaimSettings, EvidenceSettings, Settings
 from monitor.stance import Judgement, RuleStance, StanceModel
 
 
@@ -35,6 +35,7 @@ class Watchlist:
     model: StanceModel
     claims: Mapping[str, ClaimSettings]
     denies: Mapping[str, tuple[str, ...]]
+    rules: EvidenceSettings
 
     @classmethod
     def from_settings(cls, settings: Settings, model: StanceModel | None = None) -> Watchlist:
@@ -45,6 +46,7 @@ class Watchlist:
             model=model or default_stance_model(),
             claims={c.id: c for c in settings.claims},
             denies={c.id: c.denies for c in settings.claims},
+            rules=settings.evidence,
         )
 
     def judge_article(self, text: str, *, only: frozenset[str] | None = None) -> ArticleFindings:

@@ -12,7 +12,7 @@ from monitor.claim_updates import claim_summaries, sync_and_backfill
 from monitor.config_loader import load_config
 from monitor.db import claims as claim_rows
 from monitor.sandbox import Sandbox
-from monitor.settings import ClaimSettings, FetchSettings, Settings
+from monitor.settings import ClaimSettings, EvidenceSettings, FetchSettings, Settings
 from tests.fixtures_http import LoopbackHTTPServer
 from tests.pipeline_world import Item, World, article_page, loopback_settings, rss
 
@@ -168,3 +168,24 @@ def test_a_new_claim_is_backfilled_without_alerts(
     assert (evidence.stance, evidence.backfill) == ("supports", True)
     assert events(world) == [("new_supporting_source", "open", "open", False)]
     assert sync(world) == 0  # nothing new to backfill
+
+
+def test_backfill_alerts_and_corroboration_threshold_follow_the_evidence_settings(
+    world: World, fetch_settings: FetchSettings
+) -> None:
+    publish(world, "/feed.xml", [("wire-a.test", "Musk and Putin", SUPPORT)])
+    others = tuple(c for c in BUNDLED.claims if c.id != CONTACT and CONTACT not in c.denies)
+    world.settings = watchlist_settings(fetch_settings, others)
+    sync(world)
+    world.poll(world.add_feed("/feed.xml"))
+
+    asked = watchlist_settings(fetch_settings, BUNDLED.claims).model_copy(
+        update={"evidence": EvidenceSettings(alert_on_backfill=True, corroborate_at=1)}
+    )
+    world.settings = asked
+    sync(world)
+    assert events(world) == [
+        ("status_changed", "open", "corroborated", True),
+        ("new_supporting_source", "open", "corroborated", True),
+    ]
+    assert contact_summary(world).status == "corroborated"
