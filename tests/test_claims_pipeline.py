@@ -149,15 +149,19 @@ def test_evidence_counts_independent_sources_and_moves_the_claim_status(world: W
     assert ("status_changed", "corroborated", "disputed", True) in events(world)
 
 
-def test_a_new_claim_is_backfilled_without_alerts(
-    world: World, fetch_settings: FetchSettings
-) -> None:
+def poll_before_the_contact_claim_exists(world: World, fetch_settings: FetchSettings) -> None:
+    """Store a supporting article while every claim but the contact one is configured."""
     publish(world, "/feed.xml", [("wire-a.test", "Musk and Putin", SUPPORT)])
-    # Start with every claim but the contact one: nothing judges the article against it.
     others = tuple(c for c in BUNDLED.claims if c.id != CONTACT and CONTACT not in c.denies)
     world.settings = watchlist_settings(fetch_settings, others)
     sync(world)
     world.poll(world.add_feed("/feed.xml"))
+
+
+def test_a_new_claim_is_backfilled_without_alerts(
+    world: World, fetch_settings: FetchSettings
+) -> None:
+    poll_before_the_contact_claim_exists(world, fetch_settings)
     with world.db.sessions() as session:
         assert claim_rows.evidence_for(session, [CONTACT]) == []
 
@@ -173,11 +177,7 @@ def test_a_new_claim_is_backfilled_without_alerts(
 def test_backfill_alerts_and_corroboration_threshold_follow_the_evidence_settings(
     world: World, fetch_settings: FetchSettings
 ) -> None:
-    publish(world, "/feed.xml", [("wire-a.test", "Musk and Putin", SUPPORT)])
-    others = tuple(c for c in BUNDLED.claims if c.id != CONTACT and CONTACT not in c.denies)
-    world.settings = watchlist_settings(fetch_settings, others)
-    sync(world)
-    world.poll(world.add_feed("/feed.xml"))
+    poll_before_the_contact_claim_exists(world, fetch_settings)
 
     asked = watchlist_settings(fetch_settings, BUNDLED.claims).model_copy(
         update={"evidence": EvidenceSettings(alert_on_backfill=True, corroborate_at=1)}

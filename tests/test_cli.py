@@ -16,15 +16,6 @@ from tests.pipeline_world import PARAGRAPHS, Item, article_page, rss
 RSS = "application/rss+xml"
 
 
-@pytest.fixture
-def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
-    """An isolated environment: data dir in tmp, no config found unless a test passes one."""
-    for name in ("MONITOR_CONFIG", "MONITOR_DATABASE_URL", "MONITOR_DATABASE_URL_FILE"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.chdir(tmp_path)
-    return {"MONITOR_DATA_DIR": str(tmp_path / "data"), "XDG_CONFIG_HOME": str(tmp_path / "xdg")}
-
-
 def run(env: dict[str, str], *args: str) -> Result:
     return CliRunner().invoke(cli, list(args), env=env, catch_exceptions=False)
 

@@ -42,15 +42,6 @@ FILLER = (
 )
 
 
-@pytest.fixture
-def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
-    """An isolated environment: no config found unless a test passes one."""
-    for name in ("MONITOR_CONFIG", "MONITOR_DATABASE_URL", "MONITOR_DATABASE_URL_FILE"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.chdir(tmp_path)
-    return {"MONITOR_DATA_DIR": str(tmp_path / "data"), "XDG_CONFIG_HOME": str(tmp_path / "xdg")}
-
-
 def run(env: dict[str, str], *args: str, stdin: bytes | None = None) -> Result:
     return CliRunner().invoke(cli, ["stance", *args], env=env, input=stdin, catch_exceptions=False)
 

@@ -205,14 +205,6 @@ def test_without_config_entities_are_invented() -> None:
 # --- the command ---------------------------------------------------------------------------
 
 
-@pytest.fixture
-def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
-    for name in ("MONITOR_CONFIG", "MONITOR_DATABASE_URL", "MONITOR_DATABASE_URL_FILE"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.chdir(tmp_path)
-    return {"MONITOR_DATA_DIR": str(tmp_path / "data"), "XDG_CONFIG_HOME": str(tmp_path / "xdg")}
-
-
 def run(env: dict[str, str], *args: str) -> Result:
     return CliRunner().invoke(cli, ["claims", "propose", *args], env=env, catch_exceptions=False)
 
