@@ -7,6 +7,7 @@ hand in their own pieces (a resolver, a clock, a database URL).
 from __future__ import annotations
 
 import contextlib
+import random
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -18,7 +19,10 @@ from sqlalchemy.orm import Session, sessionmaker
 from monitor.config_loader import data_dir
 from monitor.db.engine import create_engine_for, default_database_url, make_session_factory
 from monitor.db.migrate import upgrade
+from monitor.delivery import Sender, channels_from_settings
 from monitor.fetch import Fetcher, Resolver, default_user_agent
+from monitor.notify.base import Notifier
+from monitor.notify.factory import build_notifiers
 from monitor.sandbox import Sandbox
 from monitor.settings import Settings
 from monitor.watchlist import Watchlist
@@ -100,6 +104,34 @@ async def open_services(
     finally:
         parse_pool.close()
         extract_pool.close()
+
+
+@contextlib.asynccontextmanager
+async def open_sender(
+    settings: Settings,
+    db: Database,
+    *,
+    resolver: Resolver | None = None,
+    clock: Clock = utc_now,
+    rng: random.Random | None = None,
+    notifiers: Mapping[str, Notifier] | None = None,
+) -> AsyncIterator[Sender]:
+    """Build the notifiers of the configured channels (or use `notifiers`); close them on exit."""
+    built = (
+        dict(notifiers) if notifiers is not None else build_notifiers(settings, resolver=resolver)
+    )
+    try:
+        yield Sender(
+            sessions=db.sessions,
+            channels={c.id: c for c in channels_from_settings(settings)},
+            notifiers=built,
+            clock=clock,
+            lease_s=settings.delivery.lease,
+            rng=rng or random.Random(),
+        )
+    finally:
+        for notifier in built.values():
+            await notifier.aclose()
 
 
 def file_feed_url(path: Path) -> str:

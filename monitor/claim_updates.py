@@ -15,8 +15,19 @@ from sqlalchemy.orm import Session
 
 from monitor.db import articles as article_rows
 from monitor.db import claims as claim_rows
+from monitor.db import outbox
 from monitor.db.records import EvidenceRecord, NewEvidence, WatchedClaim, WatchedEntity
-from monitor.evidence import EvidenceItem, diff_events, effective_evidence, view_claim
+from monitor.digest import build as digest_build
+from monitor.digest.model import Counts, EvidenceLine
+from monitor.evidence import (
+    ClaimEvent,
+    ClaimEventKind,
+    ClaimView,
+    EvidenceItem,
+    diff_events,
+    effective_evidence,
+    view_claim,
+)
 from monitor.settings import ClaimSettings, EntitySettings
 from monitor.stance import Stance
 from monitor.watchlist import ArticleFindings, Watchlist
@@ -106,7 +117,7 @@ def update_claims(
     touched = {claim_id for _, claim_id in new_evidence}
     affected = _linked(touched, watchlist.denies) & set(watchlist.claims)
     records = claim_rows.evidence_for(session, _linked(affected, watchlist.denies))
-    evidence_id = {(r.claim_id, r.article_id): r.id for r in records}
+    by_key = {(r.claim_id, r.article_id): r for r in records}
     after_by_claim = _by_claim(records)
     before_by_claim = _by_claim(r for r in records if r.id not in new_ids)
     events = 0
@@ -131,22 +142,67 @@ def update_claims(
             alert_on_backfill=watchlist.rules.alert_on_backfill,
         ):
             source = event.evidence
+            record = (
+                by_key.get((source.via or source.claim_id, source.article_id))
+                if source is not None
+                else None
+            )
             claim_rows.insert_claim_event(
                 session,
                 claim_id=claim_id,
                 kind=event.kind.value,
                 old_status=event.old_status.value,
                 new_status=event.new_status.value,
-                evidence_id=(
-                    evidence_id.get((source.via or source.claim_id, source.article_id))
-                    if source is not None
-                    else None
-                ),
+                evidence_id=None if record is None else record.id,
                 alert_worthy=event.alert_worthy,
                 now=now,
             )
+            if event.alert_worthy:
+                _to_outbox(session, watchlist, event, after, record, now=now)
             events += 1
     return events
+
+
+def _to_outbox(
+    session: Session,
+    watchlist: Watchlist,
+    event: ClaimEvent,
+    after: ClaimView,
+    record: EvidenceRecord | None,
+    *,
+    now: datetime,
+) -> None:
+    """Queue an alert-worthy event for the digests, as a snapshot of what is true now."""
+    claim = watchlist.claims[event.claim_id]
+    counts = Counts(after.counts.supports, after.counts.refutes, after.counts.reports)
+    snapshot = digest_build.claim_snapshot(
+        claim.id, claim.text, event.new_status.value, counts, claim.entities
+    )
+    if event.kind is ClaimEventKind.STATUS_CHANGED:
+        kind = digest_build.STATUS
+        payload = digest_build.status_payload(
+            snapshot, event.old_status.value, event.new_status.value
+        )
+    elif event.evidence is not None and record is not None:
+        source = event.evidence
+        kind = digest_build.EVIDENCE
+        payload = digest_build.evidence_payload(
+            snapshot,
+            EvidenceLine(
+                stance=source.stance.value,
+                confidence=source.confidence,
+                quote=source.quote,
+                publisher=record.publisher,
+                title=record.title,
+                url=record.url,
+                published_at=record.published_at,
+                first_seen_at=record.fetched_at,
+                via=source.via,
+            ),
+        )
+    else:
+        return
+    outbox.add_event(session, kind, payload, now=now, claim_id=claim.id, entity_ids=claim.entities)
 
 
 def backfill_claims(

@@ -15,7 +15,7 @@ import logging
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime, timedelta
 
-from monitor import dedupe
+from monitor import dedupe, feed_health
 from monitor.app import Services
 from monitor.article_work import ArticleWork, fetch_article
 from monitor.claim_updates import NewEvidenceRef, record_findings, update_claims
@@ -170,7 +170,10 @@ def _store(
             )
             if inserted:
                 summaries.append(_summary(done, cluster_id))
-        update_claims(session, services.watchlist, new_evidence, now=now)
+        # A feed's first successful poll is its backlog: stored and counted, but, like a
+        # backfill, it raises no alerts unless [evidence] alert_on_backfill says so.
+        initial_import = feed.last_success_at is None
+        update_claims(session, services.watchlist, new_evidence, now=now, backfill=initial_import)
         # Articles to retry: forget the validators so the next poll re-reads the feed instead
         # of getting a 304 (or a byte-identical body) and never coming back to them.
         retry = any(done.retry_later for done in work)
@@ -257,6 +260,8 @@ def _record_success(
             body_sha256=body_sha256,
             warning=feed.warning,
         )
+        threshold = services.settings.delivery.feed_failing_after
+        feed_health.note_success(session, feed, threshold=threshold, now=now)
 
 
 def _record_failure(
@@ -284,6 +289,8 @@ def _record_failure(
             error_code=code,
             error=message,
         )
+        threshold = services.settings.delivery.feed_failing_after
+        feed_health.note_failure(session, feed, message, threshold=threshold, now=now)
     return FeedPollResult(url=feed.url, name=feed.name, outcome=FeedOutcome.ERROR, error=message)
 
 

@@ -6,82 +6,44 @@ Every setting here appears, documented, in config/monitor.toml (a test enforces 
 from __future__ import annotations
 
 import ipaddress
-import re
 from collections.abc import Iterable, Sequence
 from datetime import date
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 from urllib.parse import urlsplit
 
 from pydantic import (
-    BaseModel,
-    BeforeValidator,
-    ConfigDict,
     Field,
     SecretStr,
     field_validator,
     model_validator,
 )
 
+from monitor.channels import ChannelSettings, DeliverySettings, SmtpSettings
+from monitor.settings_types import (
+    Duration,
+    DurationOrZero,
+    Identifier,
+    Section,
+    Size,
+    parse_duration,
+    parse_duration_or_zero,
+    parse_size,
+)
 from monitor.urls import check_url, redact_url
 
-_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$")
-_UNIT_S = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0, None: 1.0}
-
-
-def parse_duration(value: Any) -> float:
-    """'90s', '15m', '1.5h', '2d' or a number of seconds -> seconds (must be positive)."""
-    seconds = parse_duration_or_zero(value)
-    if seconds == 0:
-        raise ValueError("a duration must be positive")
-    return seconds
-
-
-def parse_duration_or_zero(value: Any) -> float:
-    """Like `parse_duration`, but 0 ("no wait") is allowed."""
-    if isinstance(value, bool):
-        raise ValueError("expected a duration such as '30s', '15m' or '2h'")
-    if isinstance(value, int | float):
-        seconds = float(value)
-    elif isinstance(value, str) and (m := _DURATION.match(value)):
-        seconds = float(m.group(1)) * _UNIT_S[m.group(2)]
-    else:
-        raise ValueError("expected a duration such as '30s', '15m' or '2h'")
-    if seconds < 0:
-        raise ValueError("a duration cannot be negative")
-    return seconds
-
-
-_SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(B|KiB|MiB|GiB|KB|MB|GB)?\s*$", re.IGNORECASE)
-_UNIT_B = {
-    "b": 1,
-    "kib": 1024,
-    "mib": 1024**2,
-    "gib": 1024**3,
-    "kb": 1000,
-    "mb": 1000**2,
-    "gb": 1000**3,
-}
-
-
-def parse_size(value: Any) -> int:
-    """'15 MiB', '512KiB', or a number of bytes -> bytes."""
-    if isinstance(value, bool):
-        raise ValueError("expected a size such as '15 MiB'")
-    if isinstance(value, int):
-        size = value
-    elif isinstance(value, str) and (m := _SIZE.match(value)):
-        size = int(float(m.group(1)) * _UNIT_B[(m.group(2) or "b").lower()])
-    else:
-        raise ValueError("expected a size such as '15 MiB' or a number of bytes")
-    if size <= 0:
-        raise ValueError("a size must be positive")
-    return size
-
-
-Duration = Annotated[float, BeforeValidator(parse_duration)]
-DurationOrZero = Annotated[float, BeforeValidator(parse_duration_or_zero)]
-Size = Annotated[int, BeforeValidator(parse_size)]
-Identifier = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")]
+__all__ = [
+    "ChannelSettings",
+    "DeliverySettings",
+    "Duration",
+    "DurationOrZero",
+    "Identifier",
+    "Section",
+    "Size",
+    "SmtpSettings",
+    "parse_duration",
+    "parse_duration_or_zero",
+    "parse_size",
+]
 
 
 class SettingError(ValueError):
@@ -143,16 +105,12 @@ def _address_kind(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> str
     return "reserved"
 
 
-class _Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class DatabaseSettings(_Section):
+class DatabaseSettings(Section):
     # Empty: SQLite file `monitor.db` in the user's data directory.
     url: SecretStr | None = None
 
 
-class FetchSettings(_Section):
+class FetchSettings(Section):
     user_agent: str | None = None  # None: "monitor/<version> (+<project url>)"
     connect_timeout: Duration = 5.0
     read_timeout: Duration = 10.0
@@ -179,32 +137,32 @@ class FetchSettings(_Section):
         return value
 
 
-class ParseSettings(_Section):
+class ParseSettings(Section):
     items_per_poll: int = Field(default=200, ge=1, le=10_000)  # newest N entries per poll
     deadline: Duration = 20.0  # child-process wall time for one feed
     memory_limit: Size = 1024**3  # child-process address space
 
 
-class ExtractSettings(_Section):
+class ExtractSettings(Section):
     deadline: Duration = 20.0
     memory_limit: Size = 1024**3
     max_input_size: Size = 2 * 1024**2  # HTML bytes handed to trafilatura
     workers: int = Field(default=2, ge=1, le=64)
 
 
-class PollingSettings(_Section):
+class PollingSettings(Section):
     interval: Duration = 1800.0  # default per-feed interval
     max_backoff: Duration = 86400.0  # failures back off exponentially up to this
 
 
-class EvidenceSettings(_Section):
+class EvidenceSettings(Section):
     # Independent supporting sources (and no refutation) that make a claim "corroborated".
     corroborate_at: int = Field(default=2, ge=1, le=100)
     # Whether evidence found by a backfill (a claim added or reworded later) raises alerts.
     alert_on_backfill: bool = False
 
 
-class FeedSettings(_Section):
+class FeedSettings(Section):
     url: str
     name: str | None = None
     interval: Duration | None = None
@@ -219,7 +177,7 @@ class FeedSettings(_Section):
             yield name, redact_url(value) if name == "url" and isinstance(value, str) else value
 
 
-class EntitySettings(_Section):
+class EntitySettings(Section):
     id: Identifier
     name: str = Field(min_length=1)
     kind: Literal["person", "organization", "place", "product", "other"] = "other"
@@ -228,7 +186,7 @@ class EntitySettings(_Section):
     negative_aliases: tuple[str, ...] = ()
 
 
-class ClaimSettings(_Section):
+class ClaimSettings(Section):
     id: Identifier
     text: str = Field(min_length=1)
     entities: tuple[str, ...] = Field(min_length=1)
@@ -238,7 +196,7 @@ class ClaimSettings(_Section):
     denies: tuple[str, ...] = ()  # ids of claims this one contradicts
 
 
-class Settings(_Section):
+class Settings(Section):
     database: DatabaseSettings = DatabaseSettings()
     fetch: FetchSettings = FetchSettings()
     parse: ParseSettings = ParseSettings()
@@ -248,6 +206,9 @@ class Settings(_Section):
     feeds: tuple[FeedSettings, ...] = ()
     entities: tuple[EntitySettings, ...] = ()
     claims: tuple[ClaimSettings, ...] = ()
+    smtp: SmtpSettings = SmtpSettings()
+    delivery: DeliverySettings = DeliverySettings()
+    channels: tuple[ChannelSettings, ...] = ()
 
     @model_validator(mode="after")
     def _feed_addresses(self) -> Settings:
@@ -270,6 +231,16 @@ class Settings(_Section):
         claim_ids = [c.id for c in self.claims]
         if dup := {i for i in claim_ids if claim_ids.count(i) > 1}:
             raise ValueError(f"claim id {sorted(dup)[0]!r} is used twice")
+        channel_ids = [c.id for c in self.channels]
+        if dup := {i for i in channel_ids if channel_ids.count(i) > 1}:
+            raise ValueError(f"channel id {sorted(dup)[0]!r} is used twice")
+        for index, channel in enumerate(self.channels):
+            for ref in channel.claims:
+                if ref not in claim_ids:
+                    raise SettingError(("channels", index, "claims"), f"unknown claim {ref!r}")
+            for ref in channel.entities:
+                if ref not in entity_ids:
+                    raise SettingError(("channels", index, "entities"), f"unknown entity {ref!r}")
         for claim in self.claims:
             for ref in claim.entities:
                 if ref not in entity_ids:

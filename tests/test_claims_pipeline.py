@@ -11,6 +11,8 @@ from sqlalchemy import Engine
 from monitor.claim_updates import claim_summaries, sync_and_backfill
 from monitor.config_loader import load_config
 from monitor.db import claims as claim_rows
+from monitor.db import outbox
+from monitor.db.records import FeedState
 from monitor.sandbox import Sandbox
 from monitor.settings import ClaimSettings, EvidenceSettings, FetchSettings, Settings
 from tests.fixtures_http import LoopbackHTTPServer
@@ -106,7 +108,16 @@ def events(world: World) -> list[tuple[str, str | None, str | None, bool]]:
         ]
 
 
+def followed_feed(world: World, path: str) -> FeedState:
+    """A feed added and polled once while empty, so what it carries next is news, not backlog."""
+    publish(world, path, [])
+    feed = world.add_feed(path)
+    world.poll(feed)
+    return feed
+
+
 def test_evidence_counts_independent_sources_and_moves_the_claim_status(world: World) -> None:
+    feeds = {path: followed_feed(world, path) for path in ("/one.xml", "/two.xml", "/three.xml")}
     publish(
         world,
         "/one.xml",
@@ -117,7 +128,7 @@ def test_evidence_counts_independent_sources_and_moves_the_claim_status(world: W
             ("news.test", "Tesla deliveries fall", TESLA),
         ],
     )
-    [first] = world.poll(world.add_feed("/one.xml"))
+    [first] = world.poll(feeds["/one.xml"])
     stances = {
         (e.claim_id, e.article_url.split("/")[2].split(":")[0], e.stance) for e in first.evidence
     }
@@ -133,7 +144,7 @@ def test_evidence_counts_independent_sources_and_moves_the_claim_status(world: W
     assert events(world) == [("new_supporting_source", "open", "open", True)]
 
     publish(world, "/two.xml", [("news.test", "Officials confirm talks", SUPPORT_OTHER_WORDS)])
-    world.poll(world.add_feed("/two.xml"))
+    world.poll(feeds["/two.xml"])
     summary = contact_summary(world)
     assert (summary.status, summary.supports) == ("corroborated", 2)
     assert events(world)[1:] == [
@@ -142,11 +153,30 @@ def test_evidence_counts_independent_sources_and_moves_the_claim_status(world: W
     ]
 
     publish(world, "/three.xml", [("other.test", "Kremlin: only one call", DENIAL)])
-    world.poll(world.add_feed("/three.xml"))
+    world.poll(feeds["/three.xml"])
     summary = contact_summary(world)
     assert summary.status == "disputed"
     assert summary.refutes >= 1
     assert ("status_changed", "corroborated", "disputed", True) in events(world)
+
+
+def test_a_feeds_first_poll_is_counted_but_raises_no_alert(world: World) -> None:
+    """RELIABILITY rows 5 and 55: adding a feed with a backlog floods nobody."""
+    publish(world, "/backlog.xml", [("wire-a.test", "Musk and Putin talk regularly", SUPPORT)])
+    feed = world.add_feed("/backlog.xml")
+    world.poll(feed)
+    assert contact_summary(world).supports == 1
+    assert events(world) == [("new_supporting_source", "open", "open", False)]
+    with world.db.sessions() as session:
+        assert outbox.events_after(session, 0) == []
+
+    publish(world, "/backlog.xml", [("news.test", "Officials confirm talks", SUPPORT_OTHER_WORDS)])
+    world.poll(feed)
+    assert events(world)[-1][3] is True  # the second poll is news
+    with world.db.sessions() as session:
+        queued = [(e.kind, e.claim_id) for e in outbox.events_after(session, 0)]
+    assert ("status", CONTACT) in queued
+    assert ("evidence", CONTACT) in queued
 
 
 def poll_before_the_contact_claim_exists(world: World, fetch_settings: FetchSettings) -> None:

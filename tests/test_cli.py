@@ -55,7 +55,8 @@ def test_check_prints_the_json_contract_and_exits_0(
     result = run(env, "check", "--config", str(config), "--json")
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
-    assert set(data) == {"version", "feeds", "articles", "evidence", "claims"}
+    assert set(data) == {"version", "feeds", "articles", "evidence", "claims", "deliveries"}
+    assert data["deliveries"] == []  # no channels configured
     assert data["version"] == 1
     [feed] = data["feeds"]
     assert set(feed) == {"url", "name", "status", "new_items", "error", "warning"}

@@ -6,7 +6,9 @@ The documentation rule this file enforces (it fails when a setting is added undo
     a field whose default is None (TOML has no null) is written as a commented-out assignment
     `# key = ...` inside its section instead, also under a comment;
   * every field of every [[array]] of tables is set in at least one element and is named in the
-    comment block above the array's first element.
+    comment block above the array's first element. Arrays the bundled example must not switch on
+    (COMMENTED_ARRAYS: channels would send mail) are given as commented-out examples instead
+    (`# [[channels]]` then `# key = value` lines), which must load once uncommented.
 """
 
 from __future__ import annotations
@@ -87,9 +89,24 @@ TABLE_FIELDS = [
     for name, field in model.model_fields.items()
     if nested(field.annotation) is None
 ]
+COMMENTED_ARRAYS = {("channels",)}
 ARRAY_FIELDS = [
     (path, name) for path, model, is_array in SECTIONS if is_array for name in model.model_fields
 ]
+
+
+def _commented_examples(name: str) -> tuple[list[dict[str, Any]], int]:
+    """The `# [[name]]` example blocks, uncommented and parsed; and the line of the first."""
+    blocks: list[list[str]] = []
+    first = 0
+    for number, line in enumerate(LINES, start=1):
+        stripped = line.strip()
+        if stripped == f"# [[{name}]]":
+            blocks.append([])
+            first = first or number
+        elif blocks and re.match(r"^#\s*[A-Za-z0-9_-]+\s*=", stripped):
+            blocks[-1].append(stripped.removeprefix("#").strip())
+    return [tomllib.loads("\n".join(block)) for block in blocks if block], first
 
 
 def _commented_assignments() -> dict[tuple[tuple[str, ...], str], int]:
@@ -151,9 +168,13 @@ def test_every_table_setting_is_written_with_its_default_and_a_comment(
 
 @pytest.mark.parametrize(("path", "name"), ARRAY_FIELDS, ids=lambda v: str(v))
 def test_every_array_field_is_used_and_documented(path: tuple[str, ...], name: str) -> None:
-    elements = _table_data(path[:-1]).get(path[-1], [])
+    if path in COMMENTED_ARRAYS:
+        elements, first = _commented_examples(path[-1])
+        assert not _table_data(path[:-1]).get(path[-1]), f"the example must not enable {path}"
+    else:
+        elements = _table_data(path[:-1]).get(path[-1], [])
+        first = KEY_LINES[(*path, 0)]
     assert any(name in element for element in elements), f"no [[{path[-1]}]] sets {name}"
-    first = KEY_LINES[(*path, 0)]
     block: list[str] = []
     for line in reversed(LINES[: first - 1]):
         if line.startswith("["):
@@ -163,6 +184,21 @@ def test_every_array_field_is_used_and_documented(path: tuple[str, ...], name: s
         line.startswith("#") and re.search(rf"\b{re.escape(name)}\b", line) for line in block
     )
     assert documented, f"{name} is not described above the first [[{path[-1]}]]"
+
+
+def test_the_commented_channel_examples_load_once_uncommented(tmp_path: Path) -> None:
+    examples, _ = _commented_examples("channels")
+    assert {example["type"] for example in examples} == {"email", "webhook", "apprise"}
+    secret = "whsec_" + "QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVo0NTY3ODk="
+    files = {"url_file": "https://hooks.example.org/monitor", "secret_file": secret}
+    for example in examples:
+        for key, value in files.items():
+            if key in example:
+                target = tmp_path / key
+                target.write_text(value, encoding="utf-8")
+                example[key] = str(target)
+    settings = Settings.model_validate({**DATA, "channels": examples})
+    assert [c.type for c in settings.channels] == [e["type"] for e in examples]
 
 
 def test_the_bundled_example_loads_without_warnings() -> None:

@@ -73,8 +73,8 @@ def test_every_table_setting_has_a_variable() -> None:
             "MONITOR_DATABASE_URL_FIEL: no such setting (did you mean MONITOR_DATABASE_URL_FILE?)",
         ),
         (
-            "MONITOR_SMTP",
-            "MONITOR_SMTP: no such setting (variables are MONITOR_<SECTION>_<KEY>, "
+            "MONITOR_WEBHOOK",
+            "MONITOR_WEBHOOK: no such setting (variables are MONITOR_<SECTION>_<KEY>, "
             "e.g. MONITOR_FETCH_PROXY)",
         ),
     ],

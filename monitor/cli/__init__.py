@@ -17,6 +17,7 @@ from monitor.cli.admin import config_group, db_group
 from monitor.cli.check import check
 from monitor.cli.claims import claims_group
 from monitor.cli.common import EXIT_FATAL, err_console
+from monitor.cli.deliveries import deliveries_group, digest
 from monitor.cli.feeds import feeds_group
 from monitor.cli.stance import stance
 from monitor.errors import MonitorError
@@ -52,6 +53,8 @@ cli.add_command(db_group)
 cli.add_command(config_group)
 cli.add_command(stance)
 cli.add_command(claims_group)
+cli.add_command(digest)
+cli.add_command(deliveries_group)
 
 
 def main() -> None:

@@ -23,6 +23,7 @@ from monitor.cli.common import (
     out_console,
     watchlist_for,
 )
+from monitor.cli.deliveries import deliver_now, print_send_results, results_json
 from monitor.cli.report import check_json, print_summary
 from monitor.config_loader import LoadedConfig
 from monitor.db import FeedState
@@ -42,8 +43,16 @@ from monitor.urls import UnsafeURLError, check_url
     help="Poll only this feed (a URL, or a local feed file); repeatable.",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON object instead of a table.")
-def check(config_path: Path | None, feed_args: tuple[str, ...], as_json: bool) -> None:
-    """Poll every configured feed now (or only --feed) and store new articles."""
+@click.option(
+    "--no-send",
+    is_flag=True,
+    help="Send no digests now; what was found waits for the next send.",
+)
+def check(
+    config_path: Path | None, feed_args: tuple[str, ...], as_json: bool, no_send: bool
+) -> None:
+    """Poll every configured feed now (or only --feed), store new articles, and send the
+    digests that are due."""
     loaded = load(config_path)
     with database(loaded) as db:
         feeds, sources = _select_feeds(db, feed_args)
@@ -53,10 +62,14 @@ def check(config_path: Path | None, feed_args: tuple[str, ...], as_json: bool) -
         results = asyncio.run(_run(loaded, db, feeds, sources, progress=not as_json))
         with db.sessions() as session:
             claims = claim_summaries(session, watchlist_for(loaded))
+        sent = [] if no_send else deliver_now(loaded, db)
     if as_json:
-        click.echo(json.dumps(check_json(results, claims), ensure_ascii=False, indent=2))
+        document = check_json(results, claims)
+        document["deliveries"] = results_json(sent)
+        click.echo(json.dumps(document, ensure_ascii=False, indent=2))
     else:
         print_summary(out_console, results)
+        print_send_results(sent)
     raise SystemExit(exit_code(results))
 
 

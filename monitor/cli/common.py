@@ -17,6 +17,7 @@ from monitor.app import Database, database_url, open_database, utc_now
 from monitor.claim_updates import sync_and_backfill
 from monitor.config_loader import LoadedConfig, load_config
 from monitor.db import feeds as feed_rows
+from monitor.delivery import channels_from_settings, register_channels
 from monitor.domain import FeedSpec
 from monitor.versions import check_versions
 from monitor.watchlist import Watchlist
@@ -89,6 +90,7 @@ def database(loaded: LoadedConfig) -> Iterator[Database]:
                 settings.entities,
                 now=utc_now(),
             )
+            register_channels(session, channels_from_settings(settings), now=utc_now())
         yield db
 
 

@@ -231,3 +231,62 @@ class ClaimEventRow(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
     __table_args__ = (CheckConstraint(_one_of("kind", CLAIM_EVENT_KINDS), name="kind"),)
+
+
+OUTBOX_KINDS = ("evidence", "status", "feed_failing", "feed_recovered", "channel_disabled")
+DELIVERY_STATUSES = ("pending", "sent", "dead")
+
+
+class OutboxEvent(Base):
+    """Something to tell users, written in the transaction that caused it; digests read these."""
+
+    __tablename__ = "outbox_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    claim_id: Mapped[str | None] = mapped_column(String(64))  # no FK: history outlives claims
+    entity_ids: Mapped[list[str]] = mapped_column(JSON)
+    payload: Mapped[dict[str, object]] = mapped_column(JSON)  # a snapshot; never a secret
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    __table_args__ = (CheckConstraint(_one_of("kind", OUTBOX_KINDS), name="kind"),)
+
+
+class ChannelState(Base):
+    """Per configured channel: how far into the outbox it has read, and its health."""
+
+    __tablename__ = "channel_state"
+
+    channel_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    cursor: Mapped[int] = mapped_column(Integer)  # the last outbox event id it has taken
+    last_digest_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    failing_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_error: Mapped[str | None] = mapped_column(FeedText)
+    disabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    disabled_reason: Mapped[str | None] = mapped_column(FeedText)
+
+
+class Delivery(Base):
+    """One digest for one channel; its id is the idempotency key sent with every attempt."""
+
+    __tablename__ = "deliveries"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    channel_id: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(16))
+    digest: Mapped[dict[str, object]] = mapped_column(JSON)
+    event_count: Mapped[int] = mapped_column(Integer)
+    attempts: Mapped[int] = mapped_column(Integer, server_default="0")
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_error: Mapped[str | None] = mapped_column(FeedText)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    __table_args__ = (
+        CheckConstraint(_one_of("status", DELIVERY_STATUSES), name="status"),
+        Index(None, "status", "next_attempt_at"),
+        Index(None, "channel_id", "created_at"),
+    )

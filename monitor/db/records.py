@@ -128,3 +128,34 @@ class ClaimEventRecord:
     evidence_id: int | None
     alert_worthy: bool
     created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class ChannelStateRecord:
+    """How far a channel has read the outbox, when it last got a digest, and its health."""
+
+    channel_id: str
+    cursor: int
+    last_digest_at: datetime
+    created_at: datetime
+    failing_since: datetime | None
+    last_error: str | None
+    disabled_at: datetime | None
+    disabled_reason: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryRecord:
+    """One digest for one channel, and where its sending stands."""
+
+    id: str
+    channel_id: str
+    status: str  # 'pending' | 'sent' | 'dead'
+    digest: dict[str, object]
+    event_count: int
+    attempts: int
+    next_attempt_at: datetime
+    lease_until: datetime | None
+    last_error: str | None
+    created_at: datetime
+    sent_at: datetime | None
