@@ -30,6 +30,7 @@ from monitor.settings_types import (
     parse_size,
 )
 from monitor.urls import check_url, redact_url
+from monitor.worker_settings import DaemonSettings
 
 __all__ = [
     "ChannelSettings",
@@ -209,6 +210,7 @@ class Settings(Section):
     smtp: SmtpSettings = SmtpSettings()
     delivery: DeliverySettings = DeliverySettings()
     channels: tuple[ChannelSettings, ...] = ()
+    daemon: DaemonSettings = DaemonSettings()
 
     @model_validator(mode="after")
     def _feed_addresses(self) -> Settings:
