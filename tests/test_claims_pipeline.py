@@ -17,34 +17,10 @@ from monitor.sandbox import Sandbox
 from monitor.settings import ClaimSettings, EvidenceSettings, FetchSettings, Settings
 from tests.fixtures_http import LoopbackHTTPServer
 from tests.pipeline_world import Item, World, article_page, loopback_settings, rss
+from tests.stories import DENIAL, REPORT, SUPPORT, SUPPORT_OTHER_WORDS, TESLA
 
 CONTACT = "musk-putin-regular-contact"
 BUNDLED = load_config(Path(__file__).resolve().parent.parent / "config" / "monitor.toml").settings
-
-SUPPORT = (
-    "Elon Musk has been in regular contact with Russian President Vladimir Putin since late "
-    "2022. The two men have spoken many times about business and geopolitics, officials "
-    "confirmed on Monday. The Kremlin confirmed the calls.",
-)
-SUPPORT_OTHER_WORDS = (
-    "Officials in Washington confirmed that Elon Musk has held regular conversations with "
-    "Vladimir Putin since late 2022. The talks, which the billionaire has not denied, covered "
-    "satellites and trade. Two senior officials confirmed the regular contact between the men.",
-)
-REPORT = (
-    "According to The Wall Street Journal, Elon Musk has reportedly been in regular contact "
-    "with Vladimir Putin since late 2022. The newspaper cited current and former officials "
-    "and said the conversations had touched on business and geopolitics.",
-)
-DENIAL = (
-    "Kremlin spokesman Dmitry Peskov on Friday denied that Elon Musk and Vladimir Putin are in "
-    "regular contact. Peskov said there had been only one phone call between Putin and Musk, "
-    "about space and future technologies. He dismissed the report as false.",
-)
-TESLA = (
-    "Tesla reported quarterly deliveries below expectations on Wednesday. Elon Musk said demand "
-    "in China was weak and that the company would cut prices again in the coming months.",
-)
 
 
 @pytest.fixture(scope="module")

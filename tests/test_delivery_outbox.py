@@ -358,3 +358,19 @@ def test_delivery_ids_are_unique_sortable_and_fit_the_column() -> None:
     ids = [new_delivery_id(T0 + timedelta(milliseconds=n)) for n in range(200)]
     assert len(set(ids)) == 200 and ids == sorted(ids)
     assert all(i.startswith("msg_") and len(i) == 30 for i in ids)
+
+
+def test_ten_thousand_events_make_one_short_digest(session_factory: sessionmaker[Session]) -> None:
+    """RELIABILITY row 55: a flood of alerts is one message that says what it left out."""
+    s = settings(email())
+    registered(session_factory, s)
+    with session_factory.begin() as session:
+        for n in range(10_000):
+            claim_event(session, ("contact", "tesla")[n % 2], "supports", at=T0)
+    [delivery_id] = cut(session_factory, s, T0)
+    with session_factory() as session:
+        delivery = delivery_rows.get_delivery(session, delivery_id)
+    assert delivery is not None and delivery.event_count == 10_000
+    digest = Digest.from_json(delivery.digest)
+    assert [len(c.evidence) for c in digest.claims] == [10, 10]  # max_evidence_per_claim
+    assert [c.omitted_evidence for c in digest.claims] == [4_990, 4_990]

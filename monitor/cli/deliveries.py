@@ -138,11 +138,14 @@ def _iso(value: datetime | None) -> str | None:
 
 
 @click.group("deliveries", invoke_without_command=True)
+@config_option
 @click.pass_context
-def deliveries_group(ctx: click.Context) -> None:
-    """Digests sent, waiting or failed; retry by hand; re-enable a channel."""
+def deliveries_group(ctx: click.Context, config_path: Path | None) -> None:
+    """Digests sent, waiting or failed; retry by hand; re-enable a channel.
+
+    Without a subcommand: `list`."""
     if ctx.invoked_subcommand is None:
-        ctx.invoke(list_command)
+        ctx.invoke(list_command, config_path=config_path)
 
 
 def _delivery_json(d: DeliveryRecord) -> dict[str, Any]:
