@@ -187,6 +187,8 @@ def _store(
             body_sha256=None if retry else body_sha256,
             warning=parsed.warning,
         )
+        threshold = services.settings.delivery.feed_failing_after
+        feed_health.note_success(session, feed, threshold=threshold, now=now)
     return summaries, evidence
 
 
