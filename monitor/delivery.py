@@ -243,13 +243,17 @@ class Sender:
     async def _attempt(
         self, channel: Channel, notifier: Notifier, taken: DeliveryRecord
     ) -> SendResult:
-        digest = Digest.from_json(taken.digest)
         started = time.monotonic()
         try:
-            outcome = await notifier.send(Attempt(digest, taken.attempts, self._now()))
-        except Exception as exc:  # a bug in a notifier must not stop the others
-            log.exception("notifier %s failed on delivery %s", channel.id, taken.id)
-            outcome = SendOutcome.retry(f"internal error: {type(exc).__name__}")
+            digest = Digest.from_json(taken.digest)
+        except (KeyError, TypeError, ValueError) as exc:  # a poison row: it can never be sent
+            outcome = SendOutcome.dead(f"cannot read the stored digest: {type(exc).__name__}")
+        else:
+            try:
+                outcome = await notifier.send(Attempt(digest, taken.attempts, self._now()))
+            except Exception as exc:  # a bug in a notifier must not stop the others
+                log.exception("notifier %s failed on delivery %s", channel.id, taken.id)
+                outcome = SendOutcome.retry(f"internal error: {type(exc).__name__}")
         log.info(
             "delivery %s channel=%s attempt=%d verdict=%s in %.2fs%s",
             taken.id,

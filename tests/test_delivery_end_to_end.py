@@ -317,3 +317,30 @@ def test_digest_without_channels_says_so(env: dict[str, str], tmp_path: Path) ->
     config.write_text("", encoding="utf-8")
     result = run(env, "digest", "--config", str(config))
     assert result.exit_code == 2 and "no channels configured" in result.stderr
+
+
+def test_channel_secrets_never_reach_the_database_or_the_output(
+    env: dict[str, str], tmp_path: Path, newsroom: Newsroom
+) -> None:
+    """RELIABILITY row 65: webhook URL tokens and the SMTP password stay out of rows and logs."""
+    token, password = "SENTINEL-hook-token-93f1", "SENTINEL-smtp-pw-5c2e"
+    with (
+        WebhookReceiver(SECRET, [Reply(500)]) as receiver,
+        refusing_port() as port,
+    ):
+        channels = hook_channel(receiver.url(f"/hooks/{token}")) + email_channel()
+        smtp = smtp_block(port).replace('security = "none"', 'security = "starttls"')
+        smtp += f'username = "monitor"\npassword = "{password}"\n'
+        config = write_config(tmp_path, newsroom, channels, smtp)
+        config.chmod(0o600)
+        result = news_arrives(env, config, newsroom, "--json")
+        listing = run(env, "deliveries", "--config", str(config), "--json")
+        shown = run(env, "config", "show", "--config", str(config))
+    assert len(receiver.requests) == 1
+    assert {d["result"] for d in json.loads(result.stdout)["deliveries"]} == {"retry"}
+    database = next((tmp_path / "data").glob("*.db")).read_bytes()
+    wal = b"".join(p.read_bytes() for p in (tmp_path / "data").glob("*.db-wal"))
+    for text in (result.output, listing.output, shown.output):
+        assert token not in text and password not in text
+    for blob in (database, wal):
+        assert token.encode() not in blob and password.encode() not in blob

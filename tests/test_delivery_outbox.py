@@ -374,3 +374,28 @@ def test_ten_thousand_events_make_one_short_digest(session_factory: sessionmaker
     digest = Digest.from_json(delivery.digest)
     assert [len(c.evidence) for c in digest.claims] == [10, 10]  # max_evidence_per_claim
     assert [c.omitted_evidence for c in digest.claims] == [4_990, 4_990]
+
+
+def test_a_digest_that_cannot_be_read_is_dead_and_the_next_is_sent(
+    session_factory: sessionmaker[Session],
+) -> None:
+    """RELIABILITY row 54: a poison row is dead after one try and blocks nothing."""
+    s = settings(email())
+    ids = three_deliveries(session_factory, s)
+    with session_factory.begin() as session:
+        session.execute(
+            delivery_rows._DELIVERIES.update()
+            .where(delivery_rows._DELIVERIES.c.id == ids[0])
+            .values(digest={"version": 1})
+        )
+    notifier = ScriptedNotifier("desk", [SendOutcome.sent()] * 2)
+    now = T0 + timedelta(minutes=1)
+    results = asyncio.run(
+        sender(session_factory, channels_from_settings(s), notifier, now).send_due()
+    )
+    assert [(r.delivery_id, r.dead) for r in results] == [
+        (ids[0], True),
+        (ids[1], False),
+        (ids[2], False),
+    ]
+    assert "cannot read the stored digest" in (results[0].outcome.error or "")
