@@ -15,11 +15,13 @@ import logging
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime, timedelta
 
+from sqlalchemy.orm import Session
+
 from monitor import dedupe, feed_health
 from monitor.app import Services
 from monitor.article_work import ArticleWork, fetch_article
 from monitor.claim_updates import NewEvidenceRef, record_findings, update_claims
-from monitor.db import FeedState
+from monitor.db import FeedState, publishing
 from monitor.db import articles as article_rows
 from monitor.db import feeds as feed_rows
 from monitor.db import items as item_rows
@@ -36,7 +38,12 @@ from monitor.domain import (
 from monitor.errors import FeedError
 from monitor.parse import parse_feed
 from monitor.sandbox import SandboxError
-from monitor.schedule import next_after_failure, next_after_success
+from monitor.schedule import (
+    RHYTHM_SAMPLE,
+    adaptive_interval_s,
+    next_after_failure,
+    next_after_success,
+)
 from monitor.urls import redact_url
 
 log = logging.getLogger(__name__)
@@ -181,7 +188,7 @@ def _store(
             session,
             feed.id,
             now=now,
-            next_check_at=_next_success(services, feed, now, fetched, parsed),
+            next_check_at=_next_success(services, session, feed, now, fetched, parsed),
             etag=None if retry else fetched.etag,
             last_modified=None if retry else fetched.last_modified,
             body_sha256=None if retry else body_sha256,
@@ -222,12 +229,26 @@ def _summary(done: ArticleWork, cluster_id: int | None) -> ArticleSummary:
     )
 
 
-def _interval_s(services: Services, feed: FeedState) -> float:
-    return float(feed.interval_s or services.settings.polling.interval)
+def _interval_s(services: Services, session: Session, feed: FeedState, now: datetime) -> float:
+    """The feed's normal interval: its own if it has one, else (when [polling] adaptive) one
+    that follows how often its items appear, else the [polling] default."""
+    polling = services.settings.polling
+    if feed.interval_s:
+        return float(feed.interval_s)
+    if not polling.adaptive:
+        return float(polling.interval)
+    return adaptive_interval_s(
+        now,
+        publishing.recent_publish_times(session, feed.id, RHYTHM_SAMPLE),
+        fallback_s=polling.interval,
+        min_interval_s=polling.min_interval,
+        max_interval_s=polling.max_interval,
+    )
 
 
 def _next_success(
     services: Services,
+    session: Session,
     feed: FeedState,
     now: datetime,
     fetched: FetchResult,
@@ -235,10 +256,10 @@ def _next_success(
 ) -> datetime:
     return next_after_success(
         now,
-        interval_s=_interval_s(services, feed),
+        interval_s=_interval_s(services, session, feed, now),
         ttl_minutes=parsed.ttl_minutes if parsed else None,
         cache_max_age_s=fetched.cache_max_age_s,
-        max_interval_s=services.settings.polling.max_backoff,
+        max_interval_s=services.settings.polling.max_interval,
     )
 
 
@@ -256,7 +277,7 @@ def _record_success(
             session,
             feed.id,
             now=now,
-            next_check_at=_next_success(services, feed, now, fetched, parsed),
+            next_check_at=_next_success(services, session, feed, now, fetched, parsed),
             etag=fetched.etag or feed.etag,
             last_modified=fetched.last_modified or feed.last_modified,
             body_sha256=body_sha256,
@@ -283,7 +304,7 @@ def _record_failure(
             now=now,
             next_check_at=next_after_failure(
                 now,
-                interval_s=_interval_s(services, feed),
+                interval_s=_interval_s(services, session, feed, now),
                 consecutive_failures=feed.consecutive_failures + 1,
                 retry_after_s=retry_after_s,
                 max_backoff_s=services.settings.polling.max_backoff,

@@ -1,7 +1,10 @@
-"""When a feed is next due: interval, server hints and failure backoff. Pure arithmetic."""
+"""When a feed is next due: its publishing rhythm, server hints and failure backoff. Pure."""
 
 from __future__ import annotations
 
+import itertools
+import statistics
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 
 # Never poll a feed more often than this, whatever the configuration or server hints say.
@@ -51,3 +54,41 @@ def next_after_failure(
     if retry_after_s is not None and retry_after_s > 0:
         wait = max(wait, min(retry_after_s, MAX_RETRY_AFTER_S))
     return now + timedelta(seconds=wait)
+
+
+# How many of a feed's newest distinct publish times the adaptive interval looks at.
+RHYTHM_SAMPLE = 20
+# With fewer distinct publish times than this, a feed has no rhythm yet: its configured
+# interval is used.
+MIN_RHYTHM_TIMES = 3
+# A feed quiet for longer than its usual gap slows down: its gap is taken to be at least the
+# silence so far divided by this.
+SILENCE_DIVISOR = 4.0
+
+
+def adaptive_interval_s(
+    now: datetime,
+    publish_times: Iterable[datetime],
+    *,
+    fallback_s: float,
+    min_interval_s: float,
+    max_interval_s: float,
+    sample_size: int = RHYTHM_SAMPLE,
+) -> float:
+    """Seconds between polls that follow how often a feed publishes.
+
+    `publish_times` are its items' publish (or first-seen) times, in any order. Times after
+    `now` are ignored (a publisher's clock or a typo, not a schedule); equal times count once.
+    The feed's gap is the median gap between its newest `sample_size` distinct times, but at
+    least the silence since the newest one over SILENCE_DIVISOR, so a feed that went quiet is
+    asked less often. The interval is half that gap, so new items are picked up promptly,
+    clamped to [min_interval_s, max_interval_s]. With fewer than MIN_RHYTHM_TIMES distinct
+    times the answer is `fallback_s`, unclamped.
+    """
+    past = sorted({t for t in publish_times if t <= now}, reverse=True)[: max(sample_size, 0)]
+    if len(past) < MIN_RHYTHM_TIMES:
+        return fallback_s
+    gaps = [(newer - older).total_seconds() for newer, older in itertools.pairwise(past)]
+    silence_s = (now - past[0]).total_seconds()
+    gap_s = max(statistics.median(gaps), silence_s / SILENCE_DIVISOR)
+    return min(max(gap_s / 2.0, min_interval_s), max(max_interval_s, min_interval_s))

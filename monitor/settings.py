@@ -154,6 +154,18 @@ class ExtractSettings(Section):
 class PollingSettings(Section):
     interval: Duration = 1800.0  # default per-feed interval
     max_backoff: Duration = 86400.0  # failures back off exponentially up to this
+    # Feeds without their own interval follow how often they publish, within the bounds below.
+    adaptive: bool = True
+    min_interval: Duration = 600.0
+    max_interval: Duration = 86400.0  # also caps how long <ttl> and Cache-Control can defer
+
+    @model_validator(mode="after")
+    def _bounds(self) -> PollingSettings:
+        if self.min_interval > self.max_interval:
+            raise SettingError(
+                ("polling", "min_interval"), "min_interval must not be longer than max_interval"
+            )
+        return self
 
 
 class EvidenceSettings(Section):

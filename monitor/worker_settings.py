@@ -17,6 +17,8 @@ class DaemonSettings(Section):
     # Health and Prometheus metrics (/healthz, /readyz, /metrics); port 0 turns them off.
     health_address: str = "127.0.0.1"
     health_port: int = Field(default=9464, ge=0, le=65535)
+    # /healthz answers 503 when no tick has finished for 3 ticks plus this long.
+    health_grace: Duration = 300.0
     log_format: Literal["text", "json"] = "text"
     # On SIGTERM, polls and sends in progress get this long to finish before they are abandoned.
     shutdown_grace: Duration = 30.0

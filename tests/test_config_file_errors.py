@@ -33,7 +33,8 @@ def test_a_typo_names_file_line_key_and_the_likely_key(tmp_path: Path) -> None:
 def test_an_unknown_key_with_no_close_match_lists_the_valid_ones(tmp_path: Path) -> None:
     message = _error(tmp_path, "[polling]\nsmtp_hots = 'mail'\n")
     assert message == (
-        "monitor.toml:2: polling.smtp_hots: unknown key (expected one of: interval, max_backoff)"
+        "monitor.toml:2: polling.smtp_hots: unknown key "
+        "(expected one of: interval, max_backoff, adaptive, min_interval, max_interval)"
     )
 
 

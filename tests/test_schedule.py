@@ -1,6 +1,7 @@
 """Schedule arithmetic: intervals, server hints as floors, failure backoff."""
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 
@@ -21,7 +22,7 @@ NOW = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
         ({"interval_s": 1800, "ttl_minutes": 0}, 1800),
     ],
 )
-def test_next_after_success(kwargs: dict, expected_s: float) -> None:
+def test_next_after_success(kwargs: dict[str, Any], expected_s: float) -> None:
     assert next_after_success(NOW, **kwargs) == NOW + timedelta(seconds=expected_s)
 
 

@@ -19,6 +19,7 @@ from monitor.cli.claims import claims_group
 from monitor.cli.common import EXIT_FATAL, err_console
 from monitor.cli.deliveries import deliveries_group, digest
 from monitor.cli.feeds import feeds_group
+from monitor.cli.run import run
 from monitor.cli.stance import stance
 from monitor.errors import MonitorError
 
@@ -55,6 +56,7 @@ cli.add_command(stance)
 cli.add_command(claims_group)
 cli.add_command(digest)
 cli.add_command(deliveries_group)
+cli.add_command(run)
 
 
 def main() -> None:
