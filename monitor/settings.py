@@ -18,6 +18,7 @@ from pydantic import (
     model_validator,
 )
 
+from monitor.board_settings import BoardSettings
 from monitor.channels import ChannelSettings, DeliverySettings, SmtpSettings
 from monitor.settings_types import (
     Duration,
@@ -223,6 +224,7 @@ class Settings(Section):
     delivery: DeliverySettings = DeliverySettings()
     channels: tuple[ChannelSettings, ...] = ()
     daemon: DaemonSettings = DaemonSettings()
+    board: BoardSettings = BoardSettings()
 
     @model_validator(mode="after")
     def _feed_addresses(self) -> Settings:
