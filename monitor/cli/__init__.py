@@ -20,6 +20,7 @@ from monitor.cli.common import EXIT_FATAL, err_console
 from monitor.cli.deliveries import deliveries_group, digest
 from monitor.cli.feeds import feeds_group
 from monitor.cli.run import run
+from monitor.cli.serve import serve
 from monitor.cli.stance import stance
 from monitor.errors import MonitorError
 
@@ -57,6 +58,7 @@ cli.add_command(claims_group)
 cli.add_command(digest)
 cli.add_command(deliveries_group)
 cli.add_command(run)
+cli.add_command(serve)
 
 
 def main() -> None:
