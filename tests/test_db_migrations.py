@@ -120,7 +120,7 @@ def test_sqlite_foreign_keys_are_back_on_after_migrating(tmp_path: Path) -> None
 
 
 def test_head_revision_is_the_latest_migration() -> None:
-    assert migrate.head_revision() == "0003"
+    assert migrate.head_revision() == "0004"
 
 
 def _scripts(root: Path) -> Path:

@@ -136,6 +136,8 @@ class Item(Base):
     __table_args__ = (
         UniqueConstraint("feed_id", "key_sha256"),
         CheckConstraint(_one_of("outcome", ITEM_OUTCOMES), name="outcome"),
+        # A feed's newest items, for its adaptive polling interval (monitor.db.publishing).
+        Index(None, "feed_id", "first_seen_at"),
     )
 
 

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from monitor.db.models import Item
 
 _ITEMS = cast(Table, Item.__table__)
+RECENT_ITEMS_MARGIN = 10
 
 
 def recent_publish_times(session: Session, feed_id: int, limit: int) -> list[datetime]:
@@ -23,19 +24,23 @@ def recent_publish_times(session: Session, feed_id: int, limit: int) -> list[dat
     An item's time is its published date when it has one no later than when this feed first
     saw it; otherwise (no date, or a date in the future) the time it was first seen.
     """
-    items = _ITEMS.c
+    # The newest items by first sighting come off the (feed_id, first_seen_at) index; an item
+    # published long before it was first seen is rare, so a margin of 10x is plenty.
+    newest = (
+        select(_ITEMS.c.published_at, _ITEMS.c.first_seen_at)
+        .where(_ITEMS.c.feed_id == feed_id)
+        .order_by(_ITEMS.c.first_seen_at.desc())
+        .limit(max(limit, 0) * RECENT_ITEMS_MARGIN)
+        .subquery()
+    )
     appeared = case(
         (
-            and_(items.published_at.is_not(None), items.published_at <= items.first_seen_at),
-            items.published_at,
+            and_(
+                newest.c.published_at.is_not(None), newest.c.published_at <= newest.c.first_seen_at
+            ),
+            newest.c.published_at,
         ),
-        else_=items.first_seen_at,
+        else_=newest.c.first_seen_at,
     ).label("appeared_at")
-    query = (
-        select(appeared)
-        .where(items.feed_id == feed_id)
-        .distinct()
-        .order_by(appeared.desc())
-        .limit(max(limit, 0))
-    )
+    query = select(appeared).distinct().order_by(appeared.desc()).limit(max(limit, 0))
     return list(session.scalars(query))
