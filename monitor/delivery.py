@@ -152,7 +152,9 @@ def cut_due_digests(
 
     Events a channel does not want move its cursor without a delivery; an empty digest is never
     sent. A disabled channel keeps its events until it is enabled again."""
-    created = []
+    created: list[str] = []
+    if not outbox.lock_out_event_writers(session):
+        return created  # events are being written right now: the next tick cuts them
     for channel in channels:
         state = outbox.lock_channel(session, channel.id, now=now)
         if state.disabled_at is not None:
@@ -278,6 +280,8 @@ def record_outcome(
     rng: random.Random,
 ) -> bool:
     """Store what the channel said; True when the delivery is now dead."""
+    if outcome.disable_channel:  # adds an event below: the events lock comes before the row lock
+        outbox.share_event_writers_lock(session)
     state = outbox.lock_channel(session, channel.id, now=now)
     error = outcome.error or "failed"
     if outcome.verdict is Verdict.SENT:

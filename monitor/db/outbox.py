@@ -22,6 +22,29 @@ from monitor.digest.build import PendingEvent
 _EVENTS = cast(Table, OutboxEvent.__table__)
 _STATE = cast(Table, ChannelState.__table__)
 
+# PostgreSQL hands out event ids when rows are inserted, not when they commit, so a lower id can
+# commit after a higher one; a cursor moved past it meanwhile would skip that event for good.
+# Transactions that add events hold this advisory lock shared until they end; cutting a digest
+# needs it exclusively, and skips its turn rather than wait (so it is in no lock cycle).
+_EVENT_WRITERS_LOCK = 0x6F7574626F78
+
+
+def share_event_writers_lock(session: Session) -> None:
+    """Before adding events (PostgreSQL; SQLite has one writer): add_event calls it; call it
+    yourself first when the transaction also locks channel rows (order: this lock, then rows)."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(select(func.pg_advisory_xact_lock_shared(_EVENT_WRITERS_LOCK)))
+
+
+def lock_out_event_writers(session: Session) -> bool:
+    """Before reading events to move a cursor past them: True when no transaction adding events
+    is open (and none can start until this one ends); False: try again later. PostgreSQL only;
+    always True on SQLite."""
+    if session.get_bind().dialect.name != "postgresql":
+        return True
+    query = select(func.pg_try_advisory_xact_lock(_EVENT_WRITERS_LOCK))
+    return bool(session.execute(query).scalar_one())
+
 
 def add_event(
     session: Session,
@@ -32,6 +55,7 @@ def add_event(
     claim_id: str | None = None,
     entity_ids: Sequence[str] = (),
 ) -> int:
+    share_event_writers_lock(session)
     statement = (
         _EVENTS.insert()
         .values(
