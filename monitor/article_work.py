@@ -6,6 +6,7 @@ of a whole poll in one transaction).
 
 from __future__ import annotations
 
+import asyncio
 import functools
 from dataclasses import dataclass
 from datetime import datetime
@@ -78,11 +79,18 @@ async def fetch_article(services: Services, entry: FeedEntry) -> ArticleWork:
     except SandboxError as exc:
         return ArticleWork(entry, ItemOutcome.ERROR, error=f"extraction failed: {exc}")
     article = _new_article(entry, extracted, services.clock())
+    # The stance model is CPU work (ONNX releases the GIL): off the event loop, so other
+    # feeds' requests keep moving while an article is judged.
+    findings = (
+        await asyncio.to_thread(services.watchlist.judge_article, article.text)
+        if article.text
+        else None
+    )
     return ArticleWork(
         entry,
         ItemOutcome.STORED if extracted.has_text else ItemOutcome.NO_TEXT,
         article=article,
-        findings=services.watchlist.judge_article(article.text) if article.text else None,
+        findings=findings,
     )
 
 

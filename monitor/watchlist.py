@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from monitor.match import ClaimIndex, EntityMatcher
 from monitor.settings import ClaimSettings, EvidenceSettings, Settings
 from monitor.stance import Judgement, RuleStance, StanceModel
+from monitor.stance.base import judge_all
 
 
 def default_stance_model() -> StanceModel:
@@ -54,10 +55,11 @@ class Watchlist:
         in `only`, for a backfill of changed claims)."""
         mentions = self.matcher.find(text)
         counts = Counter(m.entity_id for m in mentions)
-        judgements = []
-        for candidate in self.index.candidates(text, mentions):
-            if only is not None and candidate.claim_id not in only:
-                continue
-            claim = self.claims[candidate.claim_id]
-            judgements.append((claim.id, self.model.judge(claim.text, text)))
-        return ArticleFindings(mentions=dict(counts), judgements=tuple(judgements))
+        claims = [
+            self.claims[candidate.claim_id]
+            for candidate in self.index.candidates(text, mentions)
+            if only is None or candidate.claim_id in only
+        ]
+        judged = judge_all(self.model, [(claim.text, text) for claim in claims])
+        judgements = tuple((claim.id, j) for claim, j in zip(claims, judged, strict=True))
+        return ArticleFindings(mentions=dict(counts), judgements=judgements)

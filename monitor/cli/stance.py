@@ -44,6 +44,7 @@ from monitor.fetch import Fetcher, default_user_agent
 from monitor.sandbox import Sandbox, SandboxError
 from monitor.settings import Settings
 from monitor.stance import Judgement, StanceModel
+from monitor.stance.base import judge_all
 from monitor.urls import redact_url
 from monitor.watchlist import default_stance_model
 
@@ -234,6 +235,9 @@ def parse_pair(raw: bytes) -> Pair | BadLine:
     return Pair(pair_id, data["claim"], data["text"])
 
 
+PAIRS_PER_BATCH = 64
+
+
 def judge_pairs(
     lines: Iterable[bytes],
     model: StanceModel,
@@ -241,8 +245,28 @@ def judge_pairs(
     write: Callable[[str], None],
     warn: Callable[[int, str], None],
 ) -> int:
-    """Judge each line as it is read and write one JSON line for it; return how many failed."""
+    """Judge the lines (in batches of PAIRS_PER_BATCH, output in input order) and write one JSON
+    line for each; return how many failed."""
     failed = 0
+    batch: list[Pair | BadLine] = []
+
+    def flush() -> None:
+        pairs = [p for p in batch if isinstance(p, Pair)]
+        judged = iter(judge_all(model, [(p.claim, p.text) for p in pairs]))
+        for item in batch:
+            if isinstance(item, BadLine):
+                write(json.dumps({"id": item.id, "error": item.error}, ensure_ascii=False))
+                continue
+            judgement = next(judged)
+            row = {
+                "id": item.id,
+                "stance": judgement.stance.value,
+                "confidence": judgement.confidence,
+                "quote": judgement.quote,
+            }
+            write(json.dumps(row, ensure_ascii=False))
+        batch.clear()
+
     for number, raw in enumerate(lines, start=1):
         if not raw.strip():
             continue
@@ -250,16 +274,10 @@ def judge_pairs(
         if isinstance(parsed, BadLine):
             failed += 1
             warn(number, parsed.error)
-            write(json.dumps({"id": parsed.id, "error": parsed.error}, ensure_ascii=False))
-            continue
-        judgement = model.judge(parsed.claim, parsed.text)
-        row = {
-            "id": parsed.id,
-            "stance": judgement.stance.value,
-            "confidence": judgement.confidence,
-            "quote": judgement.quote,
-        }
-        write(json.dumps(row, ensure_ascii=False))
+        batch.append(parsed)
+        if len(batch) >= PAIRS_PER_BATCH:
+            flush()
+    flush()
     return failed
 
 

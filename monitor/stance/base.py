@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Protocol
 
 from monitor.stance.types import Judgement
@@ -18,3 +19,12 @@ class StanceModel(Protocol):
     def judge(self, claim: str, article: str) -> Judgement:
         """Return the stance of `article` (plain text) towards `claim` (one sentence)."""
         ...
+
+
+def judge_all(model: StanceModel, pairs: Sequence[tuple[str, str]]) -> list[Judgement]:
+    """Judge (claim, article) pairs, in batches when the model can (`judge_many`)."""
+    batched = getattr(model, "judge_many", None)
+    if batched is not None:
+        judged: list[Judgement] = batched(pairs)
+        return judged
+    return [model.judge(claim, article) for claim, article in pairs]

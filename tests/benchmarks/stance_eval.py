@@ -7,7 +7,8 @@ FNC-1: claim = headline, article = body. Emergent: claim = claim headline, artic
 headline; for / against / observing are scored as agree / disagree / discuss (Emergent has no
 unrelated pairs, so an `unrelated` answer there is simply wrong). Prints the FNC score, accuracy,
 per-class precision / recall / F1, macro-F1 over the four FNC labels, a confusion matrix and
-pairs per second. The default model is RuleStance.
+pairs per second. The default model is the product's (`default_stance_model`, what `monitor check`
+and `monitor stance --pairs` use); `--model rules` runs the rule baseline.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import time
 from collections.abc import Sequence
 
 from monitor.stance import RuleStance, StanceModel
+from monitor.stance.base import judge_all
 from monitor.stance.metrics import (
     FNC_LABELS,
     accuracy,
@@ -25,6 +27,7 @@ from monitor.stance.metrics import (
     macro_f1,
     per_class,
 )
+from monitor.watchlist import default_stance_model
 from tests.benchmarks.stance_data import Pair, load_emergent, load_fnc1
 
 
@@ -33,7 +36,8 @@ def evaluate(
 ) -> None:
     """Judge every pair with `model` and print the figures."""
     started = time.perf_counter()
-    predicted = [model.judge(pair.claim, pair.article).stance.fnc_label for pair in pairs]
+    judged = judge_all(model, [(pair.claim, pair.article) for pair in pairs])
+    predicted = [judgement.stance.fnc_label for judgement in judged]
     elapsed = time.perf_counter() - started
     gold = [pair.label for pair in pairs]
     print(f"\n== {name}: {len(pairs)} pairs, model {model.version} ==")
@@ -64,8 +68,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--dataset", choices=("fnc1", "emergent", "both"), default="both")
     parser.add_argument("--limit", type=int, default=None, help="judge only the first N pairs")
     parser.add_argument("--emergent-split", choices=("test", "train", "all"), default="test")
+    parser.add_argument("--model", choices=("default", "rules"), default="default")
     args = parser.parse_args(argv)
-    model: StanceModel = RuleStance()
+    model: StanceModel = default_stance_model() if args.model == "default" else RuleStance()
     if args.dataset in ("fnc1", "both"):
         evaluate(model, "FNC-1 competition test", load_fnc1()[: args.limit])
     if args.dataset in ("emergent", "both"):
