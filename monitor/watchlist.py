@@ -17,7 +17,10 @@ from monitor.stance.base import judge_all
 
 
 def default_stance_model() -> StanceModel:
-    """The stance model the product uses everywhere (pipeline, backfill, `monitor stance`)."""
+    """The stance model the product uses everywhere (pipeline, backfill, `monitor stance`).
+
+    Still the rule baseline: the trained cross-encoder (`monitor.stance.encoder`) beats it on
+    FNC-1 but misses plain denials in the project's own stories; see the README."""
     return RuleStance()
 
 

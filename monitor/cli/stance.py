@@ -235,7 +235,7 @@ def parse_pair(raw: bytes) -> Pair | BadLine:
     return Pair(pair_id, data["claim"], data["text"])
 
 
-PAIRS_PER_BATCH = 64
+PAIRS_PER_BATCH = 256
 
 
 def judge_pairs(

@@ -109,3 +109,16 @@ def tokenize(text: str) -> list[Token]:
 def content_stems(tokens: list[Token]) -> list[str]:
     """Stems of the tokens that are not stop words or negations, in order."""
     return [t.stem for t in tokens if t.text not in STOP_WORDS and t.text not in NEGATIONS]
+
+
+@dataclass(frozen=True, slots=True)
+class ArticleText:
+    """An article split into sentences and tokenized once, to be judged against many claims."""
+
+    sentences: tuple[str, ...]
+    tokens: tuple[list[Token], ...]  # one list per sentence
+
+    @classmethod
+    def read(cls, text: str) -> ArticleText:
+        sentences = tuple(split_sentences(text))
+        return cls(sentences, tuple(tokenize(sentence) for sentence in sentences))

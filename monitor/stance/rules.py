@@ -33,7 +33,7 @@ from __future__ import annotations
 
 from monitor.stance.claim_words import ClaimWords, read_claim_words
 from monitor.stance.cues import CueScores, negation_near, score_sentence
-from monitor.stance.lexical import NEGATIONS, Token, split_sentences, tokenize
+from monitor.stance.lexical import NEGATIONS, ArticleText, Token
 from monitor.stance.statements import judge_statement, parse_statement
 from monitor.stance.types import Judgement, Stance
 
@@ -55,16 +55,16 @@ class RuleStance:
     def version(self) -> str:
         return VERSION
 
-    def relatedness(self, claim: str, article: str) -> float:
+    def relatedness(self, claim: str, article: str | ArticleText) -> float:
         """The lexical overlap score in [0, 1] that decides whether `article` is on topic."""
-        tokens = [tokenize(sentence) for sentence in split_sentences(article)]
-        return _overlap(read_claim_words(claim), tokens)[0]
+        text = article if isinstance(article, ArticleText) else ArticleText.read(article)
+        return _overlap(read_claim_words(claim), list(text.tokens))[0]
 
-    def judge(self, claim: str, article: str) -> Judgement:
+    def judge(self, claim: str, article: str | ArticleText) -> Judgement:
         """Judge what `article` does with `claim`."""
         parsed = read_claim_words(claim)
-        sentences = split_sentences(article)
-        tokens = [tokenize(sentence) for sentence in sentences]
+        text = article if isinstance(article, ArticleText) else ArticleText.read(article)
+        sentences, tokens = list(text.sentences), list(text.tokens)
         related, best_index = _overlap(parsed, tokens)
         if related < self.related_threshold or not sentences:
             shortfall = 1.0 - related / self.related_threshold if self.related_threshold else 0.0

@@ -16,9 +16,11 @@ from __future__ import annotations
 import argparse
 import time
 from collections.abc import Sequence
+from pathlib import Path
 
 from monitor.stance import RuleStance, StanceModel
 from monitor.stance.base import judge_all
+from monitor.stance.encoder import BATCH_ARTICLE_CACHE, EncoderStance
 from monitor.stance.metrics import (
     FNC_LABELS,
     accuracy,
@@ -69,8 +71,13 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--limit", type=int, default=None, help="judge only the first N pairs")
     parser.add_argument("--emergent-split", choices=("test", "train", "all"), default="test")
     parser.add_argument("--model", choices=("default", "rules"), default="default")
+    parser.add_argument(
+        "--model-dir", type=Path, help="an exported model other than the shipped one"
+    )
     args = parser.parse_args(argv)
     model: StanceModel = default_stance_model() if args.model == "default" else RuleStance()
+    if args.model_dir is not None:
+        model = EncoderStance(args.model_dir, article_cache=BATCH_ARTICLE_CACHE)
     if args.dataset in ("fnc1", "both"):
         evaluate(model, "FNC-1 competition test", load_fnc1()[: args.limit])
     if args.dataset in ("emergent", "both"):

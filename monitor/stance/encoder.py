@@ -1,0 +1,232 @@
+"""EncoderStance: the shipped stance model, a fine-tuned MiniLM cross-encoder run with ONNX. Pure
+(reads its packaged weights once, lazily).
+
+How it judges a (claim, article) pair:
+1. The rule baseline's relatedness (lexical overlap, `RuleStance.relatedness`) settles clearly
+   off-topic pairs cheaply: under `related_floor` the article is unrelated and the encoder never
+   runs. Claims that are attributed statements ("the Kremlin says ...") keep the rule path for
+   statements (`statements`), which judges whether the article carries that party's words.
+2. Otherwise the encoder reads the claim with the article's most claim-like sentences
+   (`passage.select_passage`) and gives probabilities for agree / disagree / discuss /
+   unrelated (FNC-1's labels: supports / refutes / reports / unrelated here).
+3. Calibration chosen on a dev split of FNC-1 train (never on a test set), stored in the model's
+   `model.json`: a bias per label added to the log-probabilities; a bonus added to the label the
+   rule baseline's cue words point to (`rule_bonus`: the rules see denial words the small
+   encoder may miss); then a floor on the probability of supports and refutes below which the
+   verdict is "reports", so alerts favour precision.
+
+The quote is the article sentence that shares the most words with the claim. Inference batches
+pairs (`judge_many`); onnxruntime uses `threads` cores (default: all).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import threading
+from collections import OrderedDict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from monitor.stance.lexical import ArticleText
+from monitor.stance.passage import select_passage
+from monitor.stance.rules import RuleStance
+from monitor.stance.statements import parse_statement
+from monitor.stance.types import Judgement, Stance
+
+LABEL_STANCES = (Stance.SUPPORTS, Stance.REFUTES, Stance.REPORTS, Stance.UNRELATED)
+BATCH = 32
+ARTICLE_CACHE = 128  # articles kept split and tokenized (about 50 KB each)
+BATCH_ARTICLE_CACHE = 1024  # for batch jobs over many pairs (`monitor stance --pairs`)
+# One loaded runtime per (model directory, threads) per process: every watchlist shares it.
+_RUNTIMES: dict[tuple[Path, int | None], _Runtime] = {}
+_RUNTIMES_LOCK = threading.Lock()
+
+
+def packaged_model_dir() -> Path:
+    return Path(str(resources.files("monitor.stance") / "model"))
+
+
+@dataclass(frozen=True)
+class ModelCard:
+    """model.json: what the model is, where it came from, and its calibration."""
+
+    version: str
+    onnx_sha256: str
+    max_length: int
+    related_floor: float
+    label_bias: tuple[float, float, float, float]
+    alert_floor: float  # minimum probability for supports / refutes, else reports
+    rule_bonus: tuple[float, float, float, float]  # added to the rule baseline's label's score
+
+    @classmethod
+    def read(cls, directory: Path) -> ModelCard:
+        data = json.loads((directory / "model.json").read_text(encoding="utf-8"))
+        return cls(
+            version=data["version"],
+            onnx_sha256=data["onnx_sha256"],
+            max_length=int(data["max_length"]),
+            related_floor=float(data["related_floor"]),
+            label_bias=tuple(float(b) for b in data["label_bias"]),  # type: ignore[arg-type]
+            alert_floor=float(data["alert_floor"]),
+            rule_bonus=tuple(float(b) for b in data.get("rule_bonus", (0.0,) * 4)),  # type: ignore[arg-type]
+        )
+
+
+class _Runtime:
+    """The ONNX session and tokenizer, loaded together on first use."""
+
+    def __init__(self, directory: Path, card: ModelCard, threads: int | None) -> None:
+        import onnxruntime
+        from tokenizers import Tokenizer
+
+        weights = (directory / "model.onnx").read_bytes()
+        digest = hashlib.sha256(weights).hexdigest()
+        if digest != card.onnx_sha256:
+            raise RuntimeError(
+                f"stance model {directory}: sha256 {digest} is not {card.onnx_sha256}"
+            )
+        options = onnxruntime.SessionOptions()
+        if threads:
+            options.intra_op_num_threads = threads
+            options.inter_op_num_threads = 1
+        self.onnx_sha256 = digest
+        self.session = onnxruntime.InferenceSession(
+            weights, options, providers=["CPUExecutionProvider"]
+        )
+        self.inputs = {i.name for i in self.session.get_inputs()}
+        tokenizer = Tokenizer.from_file(str(directory / "tokenizer.json"))
+        tokenizer.enable_truncation(card.max_length, strategy="only_second")
+        tokenizer.enable_padding(pad_id=0, pad_token="[PAD]")  # noqa: S106 - a token, not a secret
+        self.tokenizer = tokenizer
+
+    def probabilities(self, pairs: Sequence[tuple[str, str]]) -> np.ndarray[Any, Any]:
+        encodings = self.tokenizer.encode_batch(list(pairs))
+        feed = {
+            "input_ids": np.array([e.ids for e in encodings], dtype=np.int64),
+            "attention_mask": np.array([e.attention_mask for e in encodings], dtype=np.int64),
+            "token_type_ids": np.array([e.type_ids for e in encodings], dtype=np.int64),
+        }
+        (logits,) = self.session.run(None, {k: v for k, v in feed.items() if k in self.inputs})
+        logits = logits - logits.max(axis=1, keepdims=True)
+        exp = np.exp(logits)
+        result: np.ndarray[Any, Any] = exp / exp.sum(axis=1, keepdims=True)
+        return result
+
+
+class EncoderStance:
+    """The product's stance model; see the module docstring."""
+
+    def __init__(
+        self,
+        directory: Path | None = None,
+        *,
+        threads: int | None = None,
+        article_cache: int = ARTICLE_CACHE,
+    ) -> None:
+        self.directory = directory or packaged_model_dir()
+        self.card = ModelCard.read(self.directory)
+        self._threads = threads
+        self._runtime: _Runtime | None = None
+        # Recently judged articles, split and tokenized: one article is judged against many
+        # claims, in one call (the pipeline) or across calls (`monitor stance --pairs`).
+        self._articles: OrderedDict[str, ArticleText] = OrderedDict()
+        self._article_cache = article_cache
+        self._articles_lock = threading.Lock()
+        self._rules = RuleStance(related_threshold=self.card.related_floor)
+        self._cues = RuleStance(related_threshold=0.0)  # the rules' stance for a related pair
+
+    @property
+    def version(self) -> str:
+        return self.card.version
+
+    def _loaded(self) -> _Runtime:
+        if self._runtime is None:
+            key = (self.directory.resolve(), self._threads)
+            with _RUNTIMES_LOCK:
+                runtime = _RUNTIMES.get(key)
+                if runtime is None or runtime.onnx_sha256 != self.card.onnx_sha256:
+                    runtime = _Runtime(self.directory, self.card, self._threads)
+                    _RUNTIMES[key] = runtime
+            self._runtime = runtime
+        return self._runtime
+
+    def judge(self, claim: str, article: str) -> Judgement:
+        return self.judge_many([(claim, article)])[0]
+
+    def judge_many(self, pairs: Sequence[tuple[str, str]]) -> list[Judgement]:
+        """Judge many pairs at once (batched inference); results in input order."""
+        results: list[Judgement | None] = [None] * len(pairs)
+        pending: list[tuple[int, str, str, str, int]] = []  # index, claim, passage, quote, cue
+        for index, (claim, raw) in enumerate(pairs):
+            article = self._article(raw)
+            related = self._rules.relatedness(claim, article)
+            if related < self.card.related_floor:
+                shortfall = 1.0 - related / self.card.related_floor
+                results[index] = Judgement(
+                    Stance.UNRELATED, round(0.5 + 0.4 * shortfall, 3), "", self.version
+                )
+                continue
+            if parse_statement(claim) is not None:
+                ruled = self._rules.judge(claim, article)
+                results[index] = Judgement(
+                    ruled.stance, ruled.confidence, ruled.quote, self.version
+                )
+                continue
+            passage = select_passage(claim, article)
+            cue = LABEL_STANCES.index(self._cues.judge(claim, article).stance)
+            pending.append((index, claim, passage.text, passage.best_sentence, cue))
+        pending.sort(key=lambda p: len(p[1]) + len(p[2]))  # similar lengths pad less
+        runtime = self._loaded() if pending else None
+        for start in range(0, len(pending), BATCH):
+            chunk = pending[start : start + BATCH]
+            assert runtime is not None
+            probabilities = runtime.probabilities([(c, text) for _, c, text, _, _ in chunk])
+            for (index, _, _, quote, cue), row in zip(chunk, probabilities, strict=True):
+                results[index] = self._decide([float(p) for p in row], cue, quote)
+        return [r for r in results if r is not None]
+
+    @property
+    def articles_cached(self) -> int:
+        return len(self._articles)
+
+    def _article(self, raw: str) -> ArticleText:
+        with self._articles_lock:
+            article = self._articles.get(raw)
+            if article is not None:
+                self._articles.move_to_end(raw)
+                return article
+        article = ArticleText.read(raw)
+        with self._articles_lock:
+            self._articles[raw] = article
+            while len(self._articles) > self._article_cache:
+                self._articles.popitem(last=False)
+        return article
+
+    def _decide(self, probabilities: list[float], cue: int, quote: str) -> Judgement:
+        label = decide_label(probabilities, cue, self.card.label_bias, self.card.rule_bonus)
+        stance = LABEL_STANCES[label]
+        confidence = probabilities[label]
+        if label < 2 and confidence < self.card.alert_floor:
+            stance, confidence = Stance.REPORTS, probabilities[2] + probabilities[label]
+        if stance is Stance.UNRELATED:
+            quote = ""
+        return Judgement(stance, round(min(max(confidence, 0.0), 1.0), 3), quote, self.version)
+
+
+def decide_label(
+    probabilities: Sequence[float],
+    cue: int,
+    bias: Sequence[float],
+    rule_bonus: Sequence[float],
+) -> int:
+    """The label (index into LABEL_STANCES) with the best calibrated score."""
+    scores = [math.log(max(p, 1e-9)) + b for p, b in zip(probabilities, bias, strict=True)]
+    scores[cue] += rule_bonus[cue]
+    return max(range(len(scores)), key=scores.__getitem__)

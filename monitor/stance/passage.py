@@ -1,0 +1,58 @@
+"""The part of an article a cross-encoder reads for a claim: its most claim-like sentences. Pure.
+
+A small encoder reads at most ~128 word pieces, and a news body is far longer, so the article is
+cut to the sentences that share the most content words with the claim (the stance is usually
+expressed where the claim's words are), kept in article order, plus the lede, which often says
+what the article does with the story. Training and inference use this same function.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from monitor.stance.lexical import STOP_WORDS, ArticleText, Token, tokenize
+
+MAX_WORDS = 90  # words of article text kept (about 120 word pieces with the claim's share)
+MAX_SENTENCE_WORDS = 45  # a very long "sentence" (a list, a table) is cut to this
+
+
+@dataclass(frozen=True, slots=True)
+class Passage:
+    text: str  # the chosen sentences in article order, joined by spaces
+    best_sentence: str  # the sentence with the most claim words: the quote
+    overlap: float  # share of the claim's content stems found in the article, in [0, 1]
+
+
+def _stems(tokens: list[Token]) -> set[str]:
+    return {t.stem for t in tokens if t.text not in STOP_WORDS}
+
+
+def select_passage(
+    claim: str, article: str | ArticleText, *, max_words: int = MAX_WORDS
+) -> Passage:
+    claim_stems = _stems(tokenize(claim))
+    prepared = article if isinstance(article, ArticleText) else ArticleText.read(article)
+    sentences = prepared.sentences
+    if not sentences:
+        return Passage("", "", 0.0)
+    words = [s.split()[:MAX_SENTENCE_WORDS] for s in sentences]
+    scores = []
+    article_stems: set[str] = set()
+    for index in range(len(sentences)):
+        stems = _stems(prepared.tokens[index])
+        article_stems |= stems
+        shared = len(claim_stems & stems)
+        scores.append((shared / (1 + 0.02 * len(words[index])), -index))
+    ranked = sorted(range(len(sentences)), key=lambda i: scores[i], reverse=True)
+    chosen: set[int] = set()
+    budget = max_words
+    for index in [ranked[0], 0, *ranked[1:]]:
+        if index in chosen or (budget <= 0 and chosen):
+            continue
+        if len(words[index]) > budget and chosen:
+            continue
+        chosen.add(index)
+        budget -= len(words[index])
+    text = " ".join(" ".join(words[i]) for i in sorted(chosen))
+    overlap = len(claim_stems & article_stems) / len(claim_stems) if claim_stems else 0.0
+    return Passage(text, sentences[ranked[0]], overlap)

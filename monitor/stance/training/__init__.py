@@ -1,0 +1,1 @@
+"""Training the stance cross-encoder (needs the `train` extra: torch, transformers, onnx)."""
