@@ -1,4 +1,4 @@
-"""FNC-1 for training: verified files, a held-out dev split of train by body, passages. Files.
+"""FNC-1 for training and evaluation: verified files, a held-out dev split of train by body. Files.
 
 Only `train_*` is ever used for fitting or for choosing anything; the competition test set is
 read by the evaluation benchmark alone.
@@ -12,9 +12,15 @@ import random
 from dataclasses import dataclass
 from pathlib import Path
 
-LABELS = ("agree", "disagree", "discuss", "unrelated")
+from monitor.stance.metrics import FNC_LABELS
+
+LABELS = FNC_LABELS
 DEV_SHARE = 0.1  # of train bodies, held out for every choice (checkpoint, thresholds)
 SEED = 20241025
+
+
+class DataError(Exception):
+    """A data file is missing, altered (wrong sha256) or malformed."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,8 +31,27 @@ class Example:
     label: str
 
 
-def _sums(directory: Path) -> dict[str, str]:
-    sums = {}
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def verify(path: Path, expected: str) -> Path:
+    """Return `path` if its sha256 is `expected`; raise DataError otherwise."""
+    if not path.is_file():
+        raise DataError(f"missing data file {path}")
+    actual = sha256_of(path)
+    if actual != expected:
+        raise DataError(f"{path}: sha256 {actual} does not match the expected {expected}")
+    return path
+
+
+def fnc1_sums(directory: Path) -> dict[str, str]:
+    """File name to sha256, from the data set's SHA256SUMS."""
+    sums: dict[str, str] = {}
     for line in (directory / "SHA256SUMS").read_text(encoding="utf-8").splitlines():
         if line.strip():
             digest, name = line.split(maxsplit=1)
@@ -34,23 +59,31 @@ def _sums(directory: Path) -> dict[str, str]:
     return sums
 
 
-def verified(directory: Path, name: str) -> Path:
-    path = directory / name
-    digest = hashlib.sha256(path.read_bytes()).hexdigest()
-    expected = _sums(directory)[name]
-    if digest != expected:
-        raise ValueError(f"{path}: sha256 {digest} is not the published {expected}")
-    return path
+def read_csv(path: Path) -> list[dict[str, str]]:
+    with path.open(encoding="utf-8", newline="") as handle:
+        return list(csv.DictReader(handle))
 
 
 def load(directory: Path, split: str) -> list[Example]:
-    with verified(directory, f"{split}_bodies.csv").open(encoding="utf-8", newline="") as f:
-        bodies = {row["Body ID"]: row["articleBody"] for row in csv.DictReader(f)}
-    with verified(directory, f"{split}_stances.csv").open(encoding="utf-8", newline="") as f:
-        return [
+    """FNC-1 pairs of `split` (competition_test or train), every file's sha256 checked."""
+    if split not in ("competition_test", "train"):
+        raise ValueError(f"unknown FNC-1 split {split!r}")
+    sums = fnc1_sums(directory)
+    paths = {}
+    for kind in ("bodies", "stances"):
+        name = f"{split}_{kind}.csv"
+        if name not in sums:
+            raise DataError(f"{name} is not listed in {directory / 'SHA256SUMS'}")
+        paths[kind] = verify(directory / name, sums[name])
+    bodies = {row["Body ID"]: row["articleBody"] for row in read_csv(paths["bodies"])}
+    examples = []
+    for row in read_csv(paths["stances"]):
+        if row["Body ID"] not in bodies:
+            raise DataError(f"stance row names unknown body {row['Body ID']!r}")
+        examples.append(
             Example(row["Headline"], row["Body ID"], bodies[row["Body ID"]], row["Stance"])
-            for row in csv.DictReader(f)
-        ]
+        )
+    return examples
 
 
 def split_train(examples: list[Example]) -> tuple[list[Example], list[Example]]:
