@@ -12,16 +12,17 @@ from dataclasses import dataclass
 
 from monitor.match import ClaimIndex, EntityMatcher
 from monitor.settings import ClaimSettings, EvidenceSettings, Settings
-from monitor.stance import Judgement, RuleStance, StanceModel
+from monitor.stance import Judgement, StanceModel
 from monitor.stance.base import judge_all
+from monitor.stance.encoder import ARTICLE_CACHE, BATCH_ARTICLE_CACHE, EncoderStance
 
 
-def default_stance_model() -> StanceModel:
-    """The stance model the product uses everywhere (pipeline, backfill, `monitor stance`).
+def default_stance_model(*, batch_job: bool = False) -> StanceModel:
+    """The stance model the product uses everywhere (pipeline, backfill, `monitor stance`): the
+    shipped cross-encoder (`monitor.stance.encoder`), loaded lazily on the first related pair.
 
-    Still the rule baseline: the trained cross-encoder (`monitor.stance.encoder`) beats it on
-    FNC-1 but misses plain denials in the project's own stories; see the README."""
-    return RuleStance()
+    `batch_job` keeps more articles tokenized, for one run over many pairs (`--pairs`)."""
+    return EncoderStance(article_cache=BATCH_ARTICLE_CACHE if batch_job else ARTICLE_CACHE)
 
 
 @dataclass(frozen=True)

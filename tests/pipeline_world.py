@@ -24,6 +24,7 @@ from monitor.fetch import Fetcher
 from monitor.pipeline import poll_feeds
 from monitor.sandbox import Sandbox
 from monitor.settings import ExtractSettings, FetchSettings, ParseSettings, Settings
+from monitor.stance import RuleStance, StanceModel
 from monitor.watchlist import Watchlist
 from tests.fixtures_http import FakeResolver, LoopbackHTTPServer
 
@@ -105,10 +106,15 @@ class World:
     engine: Engine
     pool: Sandbox
     clock_now: datetime = field(default_factory=lambda: datetime(2026, 1, 1, 12, tzinfo=UTC))
+    # The pipeline's mechanics (source counting, status, alerts, backfill, delivery) are tested
+    # with the rule model, whose verdicts on tests/stories.py are fixed by its rules; a retrained
+    # encoder must not change what these tests check. The shipped encoder is tested end to end
+    # in tests/test_stance_encoder.py (model=None: the product's default).
+    model: StanceModel | None = field(default_factory=RuleStance)
 
     @property
     def watchlist(self) -> Watchlist:
-        return Watchlist.from_settings(self.settings)
+        return Watchlist.from_settings(self.settings, model=self.model)
 
     @property
     def resolver(self) -> FakeResolver:

@@ -12,6 +12,10 @@ SUPPORT_OTHER_WORDS = (
     "Vladimir Putin since late 2022. The talks, which the billionaire has not denied, covered "
     "satellites and trade. Two senior officials confirmed the regular contact between the men.",
 )
+CONFIRMATION = (
+    "The Kremlin confirmed on Tuesday that Elon Musk and Vladimir Putin have been in regular "
+    "contact since late 2022.",
+)
 REPORT = (
     "According to The Wall Street Journal, Elon Musk has reportedly been in regular contact "
     "with Vladimir Putin since late 2022. The newspaper cited current and former officials "

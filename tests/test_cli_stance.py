@@ -10,18 +10,20 @@ from click.testing import CliRunner, Result
 
 from monitor.cli import cli
 from monitor.cli.stance import looks_like_html, stance
-from monitor.stance import RuleStance
+from monitor.watchlist import default_stance_model
 from tests.fixtures_http import LoopbackHTTPServer
 from tests.pipeline_world import article_page
+from tests.stories import DENIAL
 
 if "stance" not in cli.commands:  # until the lead registers it in monitor/cli/__init__.py
     cli.add_command(stance)
 
 CONTACT = "Elon Musk has been in regular contact with Vladimir Putin since late 2022."
-ROLE = "Donald Trump plans to give Elon Musk a government role."
-PESKOV_DENIAL = (
-    "Kremlin spokesman Dmitry Peskov on Friday denied that Musk and Putin talk regularly,"
-    " saying there was only one call, about space and technology."
+# The Kremlin's denial as a short news item (tests/stories.py), and its first sentence, the quote.
+PESKOV_DENIAL = " ".join(DENIAL)
+DENIAL_QUOTE = (
+    "Kremlin spokesman Dmitry Peskov on Friday denied that Elon Musk and Vladimir Putin are in"
+    " regular contact."
 )
 KREMLIN_CONFIRMS = (
     "The Kremlin confirmed on Tuesday that Elon Musk and Vladimir Putin have been in regular"
@@ -35,7 +37,6 @@ METRO = (
     "Moscow's mayor opened a new metro line on Saturday. Passengers praised the stations,"
     " and officials said two more lines would open next year."
 )
-ROLE_DENIED = "Donald Trump will not give Elon Musk a government role, his campaign said on Monday."
 FILLER = (
     "The statement came after weeks of speculation in Washington and Moscow about the nature of"
     " the contacts, which neither side had addressed in public before."
@@ -61,8 +62,8 @@ def test_plain_text_denial_refutes(env: dict[str, str], tmp_path: Path) -> None:
     result = run(env, "--claim", CONTACT, str(article))
     assert result.exit_code == 0, result.output
     assert "refutes" in result.stdout
-    assert "Peskov" in result.stdout  # the quote
-    assert RuleStance().version in result.stdout
+    assert DENIAL_QUOTE in result.stdout
+    assert default_stance_model().version in result.stdout
 
 
 def test_json_has_the_four_keys(env: dict[str, str], tmp_path: Path) -> None:
@@ -75,7 +76,7 @@ def test_json_has_the_four_keys(env: dict[str, str], tmp_path: Path) -> None:
     assert data["stance"] == "supports"
     assert data["quote"] == KREMLIN_CONFIRMS
     assert 0.0 < data["confidence"] <= 1.0
-    assert data["model_version"] == RuleStance().version
+    assert data["model_version"] == default_stance_model().version
 
 
 def test_html_file_is_extracted_before_judging(env: dict[str, str], tmp_path: Path) -> None:
@@ -85,7 +86,7 @@ def test_html_file_is_extracted_before_judging(env: dict[str, str], tmp_path: Pa
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
     assert data["stance"] == "refutes"
-    assert data["quote"] == PESKOV_DENIAL  # text, not markup
+    assert data["quote"] == DENIAL_QUOTE  # text, not markup
 
 
 def test_loopback_url_is_fetched_and_extracted(
@@ -177,7 +178,7 @@ PAIRS = [
     _pair(2, CONTACT, METRO),
     '{"id": "bad", "claim": "no closing brace"',
     "",  # blank lines are skipped
-    _pair("d", ROLE, ROLE_DENIED),
+    _pair("d", CONTACT, KREMLIN_CONFIRMS),
 ]
 
 
@@ -188,9 +189,9 @@ def test_pairs_stream_in_order_with_a_malformed_line(env: dict[str, str], tmp_pa
     assert result.exit_code == 1
     rows = [json.loads(line) for line in result.stdout.splitlines()]
     assert [row["id"] for row in rows] == ["a", 2, None, "d"]
-    assert [row.get("stance") for row in rows] == ["refutes", "unrelated", None, "refutes"]
+    assert [row.get("stance") for row in rows] == ["refutes", "unrelated", None, "supports"]
     assert set(rows[0]) == {"id", "stance", "confidence", "quote"}
-    assert rows[0]["quote"] == PESKOV_DENIAL
+    assert rows[0]["quote"] == DENIAL_QUOTE
     assert rows[1]["quote"] == ""
     assert set(rows[2]) == {"id", "error"}
     assert "not valid JSON" in rows[2]["error"]
@@ -202,7 +203,7 @@ def test_pairs_from_stdin_all_good_exits_0(env: dict[str, str]) -> None:
     result = run(env, "--pairs", "-", stdin=stdin)
     assert result.exit_code == 0, result.output
     rows = [json.loads(line) for line in result.stdout.splitlines()]
-    assert [(r["id"], r["stance"]) for r in rows] == [("a", "refutes"), ("d", "refutes")]
+    assert [(r["id"], r["stance"]) for r in rows] == [("a", "refutes"), ("d", "supports")]
     assert result.stderr == ""
 
 

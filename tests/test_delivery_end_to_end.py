@@ -20,7 +20,7 @@ from monitor.cli import cli
 from tests.fixtures_http import LoopbackHTTPServer
 from tests.pipeline_world import Item, article_page, rss
 from tests.smtp_peers import RecordingHandler, refusing_port, smtp_server
-from tests.stories import SUPPORT, SUPPORT_OTHER_WORDS, TESLA
+from tests.stories import CONFIRMATION, DENIAL, SUPPORT, TESLA
 from tests.webhook_receiver import Reply, WebhookReceiver
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -89,13 +89,13 @@ def hook_channel(url: str, **extra: str) -> str:
 
 
 def news_arrives(env: dict[str, str], config: Path, newsroom: Newsroom, *check_args: str) -> Result:
-    """Poll the backlog (no alert), then poll again after two supporting stories appear."""
+    """Poll the backlog (no alert), then poll again after three stories on the claims appear."""
     first = run(env, "check", "--config", str(config), *check_args)
     assert first.exit_code == 0, first.output
     newsroom.publish(
         ("Tesla deliveries fall", TESLA),
         (HOSTILE_TITLE, SUPPORT),
-        ("Officials confirm talks", SUPPORT_OTHER_WORDS),
+        ("Kremlin confirms talks", CONFIRMATION),
     )
     result = run(env, "check", "--config", str(config), *check_args)
     assert result.exit_code == 0, result.output
@@ -129,7 +129,7 @@ def test_a_feed_on_loopback_ends_in_one_email_and_one_signed_webhook(
         newsroom.publish(
             ("Tesla deliveries fall", TESLA),
             (HOSTILE_TITLE, SUPPORT),
-            ("Officials confirm talks", SUPPORT_OTHER_WORDS),
+            ("Kremlin confirms talks", CONFIRMATION),
         )
         result = run(env, "check", "--config", str(config), "--json")
         sent = json.loads(result.stdout)["deliveries"]
@@ -167,7 +167,7 @@ def test_smtp_down_then_up_delivers_everything_once_in_order(
         result = news_arrives(env, config, newsroom, "--json")  # polling goes on: exit 0
         [attempt] = json.loads(result.stdout)["deliveries"]
         assert attempt["result"] == "retry" and "refused" in attempt["error"]
-        newsroom.publish(("Tesla deliveries fall", TESLA), ("More talks", SUPPORT))
+        newsroom.publish(("Tesla deliveries fall", TESLA), ("Kremlin denies contact", DENIAL))
         time.sleep(0.15)
         assert run(env, "check", "--config", str(config)).exit_code == 0
         listed = deliveries(env, config)

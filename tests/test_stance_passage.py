@@ -27,6 +27,18 @@ def test_the_passage_holds_the_most_claim_like_sentence_and_the_lede_in_article_
     assert passage.text.index(LEDE) < passage.text.index(KEY)
 
 
+def test_headline_and_subheading_lines_are_left_out_of_a_prose_article() -> None:
+    article = "\n".join(["Musk and Putin in regular contact", LEDE, "Since late 2022", KEY])
+    passage = select_passage(CLAIM, article)
+    assert passage.text == f"{LEDE} {KEY}"
+    assert passage.best_sentence == KEY
+
+
+def test_an_article_of_only_lines_keeps_them() -> None:
+    passage = select_passage(CLAIM, "Musk and Putin in regular contact")
+    assert passage.text == passage.best_sentence == "Musk and Putin in regular contact"
+
+
 def test_the_passage_keeps_to_its_word_budget() -> None:
     passage = select_passage(CLAIM, ARTICLE, max_words=30)
     assert len(passage.text.split()) <= 30

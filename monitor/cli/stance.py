@@ -86,7 +86,9 @@ def stance(
     if pairs is not None:
         if claim is not None or source is not None:
             raise click.UsageError("--pairs takes no --claim and no FILE|URL")
-        failed = judge_pairs(pairs, default_stance_model(), write=click.echo, warn=_warn_line)
+        failed = judge_pairs(
+            pairs, default_stance_model(batch_job=True), write=click.echo, warn=_warn_line
+        )
         raise SystemExit(EXIT_SOME_FAILED if failed else EXIT_OK)
     if claim is None or not claim.strip():
         raise click.UsageError("give --claim TEXT and a FILE|URL, or --pairs FILE.jsonl")

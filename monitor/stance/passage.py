@@ -4,16 +4,23 @@ A small encoder reads at most ~128 word pieces, and a news body is far longer, s
 cut to the sentences that share the most content words with the claim (the stance is usually
 expressed where the claim's words are), kept in article order, plus the lede, which often says
 what the article does with the story. Training and inference use this same function.
+
+Lines without sentence-final punctuation (the headline and subheadings that extraction keeps as
+lines of their own, captions, bylines) are left out when the article has prose: the encoder is
+trained on FNC-1 bodies, which have no headline, and a headline such as "Kremlin denies contact"
+run into the first sentence reads to it like agreement.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from monitor.stance.lexical import STOP_WORDS, ArticleText, Token, tokenize
 
 MAX_WORDS = 90  # words of article text kept (about 120 word pieces with the claim's share)
 MAX_SENTENCE_WORDS = 45  # a very long "sentence" (a list, a table) is cut to this
+_PROSE_END = re.compile(r"[.!?\u2026][\"'\u201d\u2019)\]]*$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,10 +50,12 @@ def select_passage(
         article_stems |= stems
         shared = len(claim_stems & stems)
         scores.append((shared / (1 + 0.02 * len(words[index])), -index))
-    ranked = sorted(range(len(sentences)), key=lambda i: scores[i], reverse=True)
+    prose = [i for i, sentence in enumerate(sentences) if _PROSE_END.search(sentence)]
+    eligible = prose or list(range(len(sentences)))
+    ranked = sorted(eligible, key=lambda i: scores[i], reverse=True)
     chosen: set[int] = set()
     budget = max_words
-    for index in [ranked[0], 0, *ranked[1:]]:
+    for index in [ranked[0], eligible[0], *ranked[1:]]:
         if index in chosen or (budget <= 0 and chosen):
             continue
         if len(words[index]) > budget and chosen:

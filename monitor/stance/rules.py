@@ -60,6 +60,17 @@ class RuleStance:
         text = article if isinstance(article, ArticleText) else ArticleText.read(article)
         return _overlap(read_claim_words(claim), list(text.tokens))[0]
 
+    def negates(self, claim: str, article: str | ArticleText) -> bool:
+        """Whether the article's best-matching sentence puts a negation just before one of the
+        claim's words ("will not give") while the claim itself is not negative."""
+        parsed = read_claim_words(claim)
+        text = article if isinstance(article, ArticleText) else ArticleText.read(article)
+        tokens = list(text.tokens)
+        if not tokens:
+            return False
+        best_index = _overlap(parsed, tokens)[1]
+        return _negates(parsed, tokens[best_index])
+
     def judge(self, claim: str, article: str | ArticleText) -> Judgement:
         """Judge what `article` does with `claim`."""
         parsed = read_claim_words(claim)
@@ -78,12 +89,16 @@ class RuleStance:
             quote = sentences[verdict.sentence]
             return Judgement(verdict.stance, round(confidence, 3), quote, VERSION)
         window = _window_scores(tokens, best_index, parsed.all_stems)
-        claim_negated = not parsed.all_stems.isdisjoint(NEGATIONS)
-        if not claim_negated and negation_near(tokens[best_index], frozenset(parsed.weights)):
+        if _negates(parsed, tokens[best_index]):
             window = window.plus(CueScores(refutes=1.0))
         stance, strength = _decide(window, tokens, parsed.all_stems)
         confidence = min(0.9, 0.3 + 0.3 * margin + 0.15 * min(strength, 2.0))
         return Judgement(stance, round(confidence, 3), sentences[best_index], VERSION)
+
+
+def _negates(claim: ClaimWords, sentence: list[Token]) -> bool:
+    claim_negated = not claim.all_stems.isdisjoint(NEGATIONS)
+    return not claim_negated and negation_near(sentence, frozenset(claim.weights))
 
 
 def _overlap(claim: ClaimWords, sentences: list[list[Token]]) -> tuple[float, int]:

@@ -47,36 +47,42 @@ SHORT_SHARE = 0.25  # of training pairs whose passage is only the best sentence 
 DISAGREE_COPIES = 2  # denials are rare in FNC-1 train (about 1 in 16 related pairs)
 
 
+Item = tuple[str, str, int]  # claim, passage, label index
+
+
 def encoder_examples(
-    examples: list[Example],
-    rules: RuleStance,
-    rng: random.Random,
-    unrelated_cap: int | None,
-    *,
-    augment: bool = False,
-) -> list[tuple[str, str, int]]:
-    """(claim, passage, label) for pairs past the cheap first stage; unrelated ones sampled.
+    examples: list[Example], rules: RuleStance, rng: random.Random, *, augment: bool = False
+) -> list[Item]:
+    """(claim, passage, label) for every pair past the cheap first stage.
 
     With `augment`, a share of the passages is cut to the single most claim-like sentence, so the
-    model also learns to judge a headline or a feed summary, and denials are repeated.
+    model also learns to judge a headline or a feed summary.
     """
-    related: list[tuple[str, str, int]] = []
-    unrelated: list[tuple[str, str, int]] = []
+    items: list[Item] = []
     for e in examples:
         if rules.relatedness(e.claim, e.body) < RELATED_FLOOR:
             continue
         passage = select_passage(e.claim, e.body)
         short = augment and rng.random() < SHORT_SHARE and passage.best_sentence
         text = " ".join(passage.best_sentence.split()[:60]) if short else passage.text
-        item = (e.claim, text, LABELS.index(e.label))
-        if e.label == "unrelated":
-            unrelated.append(item)
-        else:
-            related += [item] * (DISAGREE_COPIES if augment and e.label == "disagree" else 1)
-    rng.shuffle(unrelated)
-    if unrelated_cap is not None:
-        unrelated = unrelated[:unrelated_cap]
-    return related + unrelated
+        items.append((e.claim, text, LABELS.index(e.label)))
+    return items
+
+
+def epoch_sample(
+    items: list[Item], rng: random.Random, *, discuss_share: float, unrelated: int
+) -> list[Item]:
+    """One epoch's pairs: every agree pair, each denial DISAGREE_COPIES times, a fresh share of
+    the (plentiful) discuss pairs and a fresh sample of unrelated ones, shuffled."""
+    by_label: dict[int, list[Item]] = {k: [] for k in range(len(LABELS))}
+    for item in items:
+        by_label[item[2]].append(item)
+    agree, disagree, discuss, off = (by_label[k] for k in range(len(LABELS)))  # LABELS order
+    chosen = agree + disagree * DISAGREE_COPIES
+    chosen += rng.sample(discuss, round(len(discuss) * discuss_share))
+    chosen += rng.sample(off, min(unrelated, len(off)))
+    rng.shuffle(chosen)
+    return chosen
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -87,10 +93,11 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=Path("../shared/data/fnc1"))
     parser.add_argument("--out", type=Path, default=Path("build/stance"))
-    parser.add_argument("--epochs", type=int, default=1)
+    parser.add_argument("--epochs", type=int, default=3)
     parser.add_argument("--batch", type=int, default=16)
     parser.add_argument("--lr", type=float, default=4e-5)
-    parser.add_argument("--unrelated", type=int, default=3000)
+    parser.add_argument("--unrelated", type=int, default=2000, help="unrelated pairs per epoch")
+    parser.add_argument("--discuss-share", type=float, default=0.5, help="of discuss, per epoch")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--limit", type=int, default=None, help="train on N pairs (smoke test)")
     args = parser.parse_args(argv)
@@ -104,13 +111,17 @@ def main(argv: list[str] | None = None) -> None:
     fit_pairs, dev_pairs = split_train(load(args.data, "train"))
     rules = RuleStance()
     rng = random.Random(1)
-    train = encoder_examples(fit_pairs, rules, rng, args.unrelated, augment=True)
-    dev = encoder_examples(dev_pairs, rules, random.Random(2), None)
-    rng.shuffle(train)
+    pool = encoder_examples(fit_pairs, rules, rng, augment=True)
+    dev = encoder_examples(dev_pairs, rules, random.Random(2))
+    epochs = [
+        epoch_sample(pool, rng, discuss_share=args.discuss_share, unrelated=args.unrelated)
+        for _ in range(args.epochs)
+    ]
     if args.limit:
-        train, dev = train[: args.limit], dev[: max(64, args.limit // 4)]
+        epochs, dev = [e[: args.limit] for e in epochs], dev[: max(64, args.limit // 4)]
+    train = epochs[0]
     counts = Counter(label for _, _, label in train)
-    print("train", len(train), dict(counts), "dev", len(dev), flush=True)
+    print("epoch pairs", len(train), dict(counts), "dev", len(dev), flush=True)
     weights = torch.tensor(
         [math.sqrt(len(train) / (len(LABELS) * max(counts[i], 1))) for i in range(len(LABELS))]
     )
@@ -121,7 +132,7 @@ def main(argv: list[str] | None = None) -> None:
         str(base), num_labels=len(LABELS), id2label=dict(enumerate(LABELS))
     )
 
-    def batches(items: list[tuple[str, str, int]], size: int) -> Any:
+    def batches(items: list[Item], size: int) -> Any:
         for start in range(0, len(items), size):
             chunk = items[start : start + size]
             encoded = tokenizer(
@@ -134,7 +145,7 @@ def main(argv: list[str] | None = None) -> None:
             )
             yield encoded, torch.tensor([label for _, _, label in chunk])
 
-    steps = args.epochs * math.ceil(len(train) / args.batch)
+    steps = sum(math.ceil(len(e) / args.batch) for e in epochs)
     optimizer = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=0.01)
     warmup = max(1, steps // 10)
     scheduler = torch.optim.lr_scheduler.LambdaLR(
@@ -143,10 +154,8 @@ def main(argv: list[str] | None = None) -> None:
     loss_fn = torch.nn.CrossEntropyLoss(weight=weights)
     best, step, started = -1.0, 0, time.time()
     history = []
-    for epoch in range(args.epochs):
+    for epoch, shuffled in enumerate(epochs):
         model.train()
-        order = sorted(range(len(train)), key=lambda i: rng.random())
-        shuffled = [train[i] for i in order]
         for encoded, labels in batches(shuffled, args.batch):
             loss = loss_fn(model(**encoded).logits, labels)
             loss.backward()
@@ -188,7 +197,8 @@ def main(argv: list[str] | None = None) -> None:
         json.dumps(
             {
                 "base_sha256": BASE_SHA256,
-                "train_pairs": len(train),
+                "pool_pairs": len(pool),
+                "epoch_pairs": [len(e) for e in epochs],
                 "dev_pairs": len(dev),
                 "class_counts": {LABELS[k]: v for k, v in counts.items()},
                 "args": {k: str(v) for k, v in vars(args).items()},
