@@ -15,11 +15,13 @@ from monitor.db import outbox
 from monitor.db.records import FeedState
 from monitor.sandbox import Sandbox
 from monitor.settings import ClaimSettings, EvidenceSettings, FetchSettings, Settings
+from monitor.stance import RuleStance, StanceModel
 from tests.fixtures_http import LoopbackHTTPServer
 from tests.pipeline_world import Item, World, article_page, loopback_settings, rss
 from tests.stories import DENIAL, REPORT, SUPPORT, SUPPORT_OTHER_WORDS, TESLA
 
 CONTACT = "musk-putin-regular-contact"
+RULES = RuleStance()
 BUNDLED = load_config(Path(__file__).resolve().parent.parent / "config" / "monitor.toml").settings
 
 
@@ -36,18 +38,32 @@ def watchlist_settings(fetch: FetchSettings, claims: tuple[ClaimSettings, ...]) 
     return base.model_copy(update={"entities": BUNDLED.entities, "claims": claims})
 
 
+def bundled_world(
+    server: LoopbackHTTPServer,
+    fetch: FetchSettings,
+    engine: Engine,
+    pool: Sandbox,
+    *,
+    model: StanceModel | None = RULES,
+) -> World:
+    """A world watching the bundled claims and entities, synced (claims stored, backfilled).
+    `model=None` judges with the product's default model instead of the rules."""
+    world = World(
+        server=server,
+        settings=watchlist_settings(fetch, BUNDLED.claims),
+        engine=engine,
+        pool=pool,
+        model=model,
+    )
+    sync(world)
+    return world
+
+
 @pytest.fixture
 def world(
     http_server: LoopbackHTTPServer, fetch_settings: FetchSettings, engine: Engine, pool: Sandbox
 ) -> World:
-    world = World(
-        server=http_server,
-        settings=watchlist_settings(fetch_settings, BUNDLED.claims),
-        engine=engine,
-        pool=pool,
-    )
-    sync(world)
-    return world
+    return bundled_world(http_server, fetch_settings, engine, pool)
 
 
 def sync(world: World) -> int:

@@ -22,9 +22,8 @@ from monitor.stance.types import Stance
 from monitor.watchlist import default_stance_model
 from tests.fixtures_http import LoopbackHTTPServer
 from tests.fixtures_paths import require_shared
-from tests.pipeline_world import World
 from tests.stories import DENIAL, REPORT, SUPPORT, SUPPORT_OTHER_WORDS, TESLA
-from tests.test_claims_pipeline import BUNDLED, followed_feed, publish, sync, watchlist_settings
+from tests.test_claims_pipeline import bundled_world, followed_feed, publish
 
 MODEL = packaged_model_dir()
 # Confidences are rounded to 3 places; another CPU's int8 kernels may move the last one.
@@ -190,14 +189,7 @@ def pool() -> Iterator[Sandbox]:
 def test_the_pipeline_stores_the_shipped_models_verdict_and_version(
     http_server: LoopbackHTTPServer, fetch_settings: FetchSettings, engine: Engine, pool: Sandbox
 ) -> None:
-    world = World(
-        server=http_server,
-        settings=watchlist_settings(fetch_settings, BUNDLED.claims),
-        engine=engine,
-        pool=pool,
-        model=None,  # the product's default
-    )
-    sync(world)
+    world = bundled_world(http_server, fetch_settings, engine, pool, model=None)
     feed = followed_feed(world, "/kremlin.xml")
     publish(world, "/kremlin.xml", [("wire-a.test", "Kremlin denies contact", DENIAL)])
     [result] = world.poll(feed)

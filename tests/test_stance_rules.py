@@ -264,3 +264,24 @@ def test_statement_claims_are_read_as_speaker_and_content(
 )
 def test_other_claims_are_not_statements(claim: str) -> None:
     assert parse_statement(claim) is None
+
+
+@pytest.mark.parametrize("article", [PESKOV_DENIAL, KREMLIN_CONFIRMS, WSJ_REPORT, TESLA_EARNINGS])
+def test_read_cues_agrees_with_relatedness_and_an_unthresholded_judgement(article: str) -> None:
+    reading = RuleStance().read_cues(CONTACT, article, floor=0.0)
+    assert reading.relatedness == RuleStance().relatedness(CONTACT, article)
+    assert reading.stance is RuleStance(related_threshold=0.0).judge(CONTACT, article).stance
+
+
+def test_read_cues_stops_under_the_floor() -> None:
+    reading = RuleStance().read_cues(CONTACT, TESLA_EARNINGS, floor=0.99)
+    assert reading.stance is None and not reading.negated
+    assert reading.relatedness == RuleStance().relatedness(CONTACT, TESLA_EARNINGS)
+
+
+def test_read_cues_sees_a_negated_claim_word_but_not_a_negative_claim() -> None:
+    denied = "Donald Trump will not give Elon Musk a government role, his campaign said."
+    assert RuleStance().read_cues(ROLE, denied, floor=0.0).negated
+    assert not RuleStance().read_cues(ROLE, KREMLIN_CONFIRMS, floor=0.0).negated
+    negative_claim = "Donald Trump will not give Elon Musk a government role."
+    assert not RuleStance().read_cues(negative_claim, denied, floor=0.0).negated

@@ -2,7 +2,7 @@
 (reads its packaged weights once, lazily).
 
 How it judges a (claim, article) pair:
-1. The rule baseline's relatedness (lexical overlap, `RuleStance.relatedness`) settles clearly
+1. The rule baseline's relatedness (lexical overlap, `RuleStance.read_cues`) settles clearly
    off-topic pairs cheaply: under `related_floor` the article is unrelated and the encoder never
    runs. Claims that are attributed statements ("the Kremlin says ...") keep the rule path for
    statements (`statements`), which judges whether the article carries that party's words.
@@ -159,7 +159,6 @@ class EncoderStance:
         self._article_cache = article_cache
         self._articles_lock = threading.Lock()
         self._rules = RuleStance(related_threshold=self.card.related_floor)
-        self._cues = RuleStance(related_threshold=0.0)  # the rules' stance for a related pair
 
     @property
     def version(self) -> str:
@@ -186,22 +185,21 @@ class EncoderStance:
         pending: list[tuple[int, str, str, str, int, bool]] = []
         for index, (claim, raw) in enumerate(pairs):
             article = self._article(raw)
-            related = self._rules.relatedness(claim, article)
-            if related < self.card.related_floor:
-                shortfall = 1.0 - related / self.card.related_floor
-                results[index] = Judgement(
-                    Stance.UNRELATED, round(0.5 + 0.4 * shortfall, 3), "", self.version
-                )
-                continue
             if parse_statement(claim) is not None:
                 ruled = self._rules.judge(claim, article)
                 results[index] = Judgement(
                     ruled.stance, ruled.confidence, ruled.quote, self.version
                 )
                 continue
+            reading = self._rules.read_cues(claim, article, floor=self.card.related_floor)
+            if reading.stance is None:
+                shortfall = 1.0 - reading.relatedness / self.card.related_floor
+                results[index] = Judgement(
+                    Stance.UNRELATED, round(0.5 + 0.4 * shortfall, 3), "", self.version
+                )
+                continue
             passage = select_passage(claim, article)
-            cue = LABEL_STANCES.index(self._cues.judge(claim, article).stance)
-            negated = self._rules.negates(claim, article)
+            cue, negated = LABEL_STANCES.index(reading.stance), reading.negated
             pending.append((index, claim, passage.text, passage.best_sentence, cue, negated))
         if pending:
             runtime = self._loaded()

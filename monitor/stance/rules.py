@@ -31,6 +31,8 @@ Confidence grows with the overlap and the winning cue's strength, and is capped 
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from monitor.stance.claim_words import ClaimWords, read_claim_words
 from monitor.stance.cues import CueScores, negation_near, score_sentence
 from monitor.stance.lexical import NEGATIONS, ArticleText, Token
@@ -60,40 +62,62 @@ class RuleStance:
         text = article if isinstance(article, ArticleText) else ArticleText.read(article)
         return _overlap(read_claim_words(claim), list(text.tokens))[0]
 
-    def negates(self, claim: str, article: str | ArticleText) -> bool:
-        """Whether the article's best-matching sentence puts a negation just before one of the
-        claim's words ("will not give") while the claim itself is not negative."""
+    def read_cues(self, claim: str, article: str | ArticleText, *, floor: float) -> CueReading:
+        """The relatedness and, from `floor` up, the rules' stance with no relatedness threshold
+        and whether the best-matching sentence negates a claim word: one pass over the article,
+        for a model that borrows the rules' cues (`EncoderStance`)."""
         parsed = read_claim_words(claim)
         text = article if isinstance(article, ArticleText) else ArticleText.read(article)
         tokens = list(text.tokens)
-        if not tokens:
-            return False
-        best_index = _overlap(parsed, tokens)[1]
-        return _negates(parsed, tokens[best_index])
+        related, best_index = _overlap(parsed, tokens)
+        if related < floor or not tokens:
+            return CueReading(related, None, False)
+        judgement = _verdict(claim, parsed, text, related, best_index, threshold=0.0)
+        return CueReading(related, judgement.stance, _negates(parsed, tokens[best_index]))
 
     def judge(self, claim: str, article: str | ArticleText) -> Judgement:
         """Judge what `article` does with `claim`."""
         parsed = read_claim_words(claim)
         text = article if isinstance(article, ArticleText) else ArticleText.read(article)
-        sentences, tokens = list(text.sentences), list(text.tokens)
-        related, best_index = _overlap(parsed, tokens)
-        if related < self.related_threshold or not sentences:
-            shortfall = 1.0 - related / self.related_threshold if self.related_threshold else 0.0
-            return Judgement(Stance.UNRELATED, round(0.5 + 0.4 * shortfall, 3), "", VERSION)
-        room = 1.0 - self.related_threshold
-        margin = min(1.0, (related - self.related_threshold) / room) if room > 0 else 1.0
-        statement = parse_statement(claim)
-        verdict = judge_statement(statement, tokens) if statement is not None else None
-        if verdict is not None:
-            confidence = min(0.9, 0.3 + 0.3 * margin + 0.3 * verdict.coverage)
-            quote = sentences[verdict.sentence]
-            return Judgement(verdict.stance, round(confidence, 3), quote, VERSION)
-        window = _window_scores(tokens, best_index, parsed.all_stems)
-        if _negates(parsed, tokens[best_index]):
-            window = window.plus(CueScores(refutes=1.0))
-        stance, strength = _decide(window, tokens, parsed.all_stems)
-        confidence = min(0.9, 0.3 + 0.3 * margin + 0.15 * min(strength, 2.0))
-        return Judgement(stance, round(confidence, 3), sentences[best_index], VERSION)
+        related, best_index = _overlap(parsed, list(text.tokens))
+        return _verdict(claim, parsed, text, related, best_index, self.related_threshold)
+
+
+@dataclass(frozen=True, slots=True)
+class CueReading:
+    """What `RuleStance.read_cues` sees in a (claim, article) pair."""
+
+    relatedness: float
+    stance: Stance | None  # the rules' stance ignoring relatedness; None under the floor
+    negated: bool  # a negation just before a claim word in the best-matching sentence
+
+
+def _verdict(
+    claim: str,
+    parsed: ClaimWords,
+    text: ArticleText,
+    related: float,
+    best_index: int,
+    threshold: float,
+) -> Judgement:
+    sentences, tokens = list(text.sentences), list(text.tokens)
+    if related < threshold or not sentences:
+        shortfall = 1.0 - related / threshold if threshold else 0.0
+        return Judgement(Stance.UNRELATED, round(0.5 + 0.4 * shortfall, 3), "", VERSION)
+    room = 1.0 - threshold
+    margin = min(1.0, (related - threshold) / room) if room > 0 else 1.0
+    statement = parse_statement(claim)
+    verdict = judge_statement(statement, tokens) if statement is not None else None
+    if verdict is not None:
+        confidence = min(0.9, 0.3 + 0.3 * margin + 0.3 * verdict.coverage)
+        quote = sentences[verdict.sentence]
+        return Judgement(verdict.stance, round(confidence, 3), quote, VERSION)
+    window = _window_scores(tokens, best_index, parsed.all_stems)
+    if _negates(parsed, tokens[best_index]):
+        window = window.plus(CueScores(refutes=1.0))
+    stance, strength = _decide(window, tokens, parsed.all_stems)
+    confidence = min(0.9, 0.3 + 0.3 * margin + 0.15 * min(strength, 2.0))
+    return Judgement(stance, round(confidence, 3), sentences[best_index], VERSION)
 
 
 def _negates(claim: ClaimWords, sentence: list[Token]) -> bool:

@@ -124,24 +124,22 @@ def calibrate(directory: Path, dev: list[Any]) -> dict[str, Any]:
     """
     import numpy as np
 
-    rules, cues = RuleStance(), RuleStance(related_threshold=0.0)
+    rules = RuleStance()
     texts = {e.body: ArticleText.read(e.body) for e in dev}
-    relatedness = np.array([rules.relatedness(e.claim, texts[e.body]) for e in dev])
-    candidates = [i for i, r in enumerate(relatedness) if r >= min(FLOORS)]
+    readings = [rules.read_cues(e.claim, texts[e.body], floor=min(FLOORS)) for e in dev]
+    relatedness = np.array([r.relatedness for r in readings])
+    candidates = [i for i, r in enumerate(readings) if r.stance is not None]
     runtime = _Runtime(directory, ModelCard.read(directory), None)
     logp = np.full((len(dev), 4), -30.0)
     logp[:, 3] = 0.0  # pairs under every floor: unrelated
-    cue = np.full(len(dev), 3)
-    negated = np.zeros(len(dev), dtype=bool)
+    cue = np.array([LABEL_STANCES.index(r.stance) if r.stance else 3 for r in readings])
+    negated = np.array([r.negated for r in readings])
     for start in range(0, len(candidates), 64):
         chunk = candidates[start : start + 64]
         pairs = [
             (dev[i].claim, select_passage(dev[i].claim, texts[dev[i].body]).text) for i in chunk
         ]
         logp[chunk] = np.log(np.maximum(runtime.probabilities(pairs), 1e-9))
-        for i in chunk:
-            cue[i] = LABEL_STANCES.index(cues.judge(dev[i].claim, texts[dev[i].body]).stance)
-            negated[i] = rules.negates(dev[i].claim, texts[dev[i].body])
     probabilities = np.exp(logp)
     gold = [e.label for e in dev]
     rows = np.arange(len(dev))
