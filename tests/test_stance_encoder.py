@@ -13,10 +13,13 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine
 
+from monitor.claim_updates import claim_summaries
 from monitor.db import claims as claim_rows
 from monitor.sandbox import Sandbox
 from monitor.settings import FetchSettings
 from monitor.stance.encoder import EncoderStance, ModelCard, packaged_model_dir
+from monitor.stance.passage import select_passage
+from monitor.stance.rules import CueReading
 from monitor.stance.training.fnc1 import load, split_train
 from monitor.stance.types import Stance
 from monitor.watchlist import default_stance_model
@@ -135,33 +138,62 @@ KREMLIN_CONFIRMS = (
 )
 
 
+MUSK_DENIES = (
+    "Elon Musk denied on Friday that he has been in regular contact with Vladimir Putin since "
+    "late 2022, calling the Wall Street Journal report false."
+)
+DISMISSED_AS_FALSE = (
+    "The Kremlin on Friday dismissed as false a newspaper report that Elon Musk and Vladimir "
+    "Putin have been in regular contact since late 2022. There was only one call, spokesman "
+    "Dmitry Peskov said."
+)
+
+
+def miss(claim: str, article: str, expected: Stance, reason: str) -> Any:
+    """A known miss: a strict expected failure, so that a model that gets it right must say so."""
+    return pytest.param(
+        claim, article, expected, marks=pytest.mark.xfail(strict=True, reason=reason)
+    )
+
+
+PESKOV = (
+    "Kremlin spokesman Dmitry Peskov says Musk and Putin have spoken only once, in a phone call "
+    "about space technology."
+)
+
+
 @pytest.mark.parametrize(
     ("claim", "article", "expected"),
     [
-        (CONTACT, " ".join(DENIAL), Stance.REFUTES),
+        (CONTACT, " ".join(DENIAL), Stance.REFUTES),  # a party's denial as the news
+        (CONTACT, MUSK_DENIES, Stance.REFUTES),
+        (CONTACT, DISMISSED_AS_FALSE, Stance.REFUTES),
+        (ROLE, ROLE_DENIED, Stance.REFUTES),
         (CONTACT, " ".join(SUPPORT), Stance.SUPPORTS),
         (CONTACT, KREMLIN_CONFIRMS, Stance.SUPPORTS),
         (CONTACT, " ".join(REPORT), Stance.REPORTS),
         (CONTACT, " ".join(TESLA), Stance.UNRELATED),  # same people, another subject
-        (STARLINK, " ".join(REPORT), Stance.REPORTS),
-        # Known misses of minilm-fnc1-v1, kept strict so a better model has to say so.
-        pytest.param(
-            CONTACT,
-            ONE_LINE_DENIAL,
-            Stance.REFUTES,
-            marks=pytest.mark.xfail(strict=True, reason="a one-sentence denial reads as reports"),
+        (PESKOV, " ".join(DENIAL), Stance.SUPPORTS),  # carries the statement
+        (PESKOV, " ".join(REPORT), Stance.UNRELATED),
+        # Neither article says anything about Starlink or Taiwan: unrelated, "even if it names
+        # the same people". minilm-fnc1-v1 called the first one "refutes" (p=0.81).
+        (STARLINK, " ".join(SUPPORT), Stance.UNRELATED),
+        # Known misses of minilm-fnc1-v2, kept strict so that a better model has to say so.
+        miss(
+            STARLINK, " ".join(REPORT), Stance.UNRELATED, "reports: it relays the same WSJ report"
         ),
-        pytest.param(
+        miss(
+            PESKOV,
+            " ".join(SUPPORT),
+            Stance.REFUTES,
+            "'the Kremlin confirmed the calls' reads as support for 'only once' (supports, 0.78)",
+        ),
+        miss(CONTACT, ONE_LINE_DENIAL, Stance.REFUTES, "a one-sentence denial reads as reports"),
+        miss(
             CONTACT,
             " ".join(SUPPORT_OTHER_WORDS),
             Stance.SUPPORTS,
-            marks=pytest.mark.xfail(strict=True, reason="paraphrased confirmation: reports"),
-        ),
-        pytest.param(
-            STARLINK,
-            " ".join(SUPPORT),
-            Stance.REPORTS,
-            marks=pytest.mark.xfail(strict=True, reason="wrongly refutes an unrelated detail"),
+            "a paraphrased confirmation read as a denial (refutes, 0.63): 'has not denied'",
         ),
     ],
 )
@@ -171,13 +203,50 @@ def test_the_shipped_model_on_the_projects_own_examples(
     assert model.judge(claim, article).stance is expected
 
 
-def test_a_negated_claim_is_never_read_as_support(model: EncoderStance) -> None:
-    """The negation guard: the encoder alone calls this "supports" (0.9)."""
-    probabilities = model._loaded().probabilities([(ROLE, ROLE_DENIED)])[0]
-    assert probabilities.argmax() == 0  # what the guard is there for
-    judgement = model.judge(ROLE, ROLE_DENIED)
+REPORTS_ARE_FALSE = (
+    "Reports that Elon Musk has been in regular contact with Vladimir Putin since late 2022 are "
+    "false, the Kremlin said on Friday. Spokesman Dmitry Peskov dismissed the story as a "
+    "fabrication and said there had been only one phone call."
+)
+
+
+def test_a_lead_that_denies_the_claim_refutes_it(model: EncoderStance) -> None:
+    """The encoder alone calls this "supports" (p=0.99): FNC-1 taught it that an article which
+    repeats the claim's words agrees. Its first sentence says the claim is false."""
+    passage = select_passage(CONTACT, REPORTS_ARE_FALSE).text
+    probabilities = model._loaded().probabilities([(CONTACT, passage)])[0]
+    assert probabilities.argmax() == 0  # what the rule is there for
+    judgement = model.judge(CONTACT, REPORTS_ARE_FALSE)
+    assert judgement.stance is Stance.REFUTES
+    assert judgement.quote.startswith("Reports that Elon Musk")
+
+
+def reading(*, contradicted: bool = False, lead_denial: bool = False) -> CueReading:
+    return CueReading(0.8, Stance.SUPPORTS, contradicted, lead_denial)
+
+
+CONFIDENT_SUPPORT = [0.9, 0.02, 0.06, 0.02]
+
+
+def test_support_from_the_encoder_stands_when_the_rules_see_no_contradiction(
+    model: EncoderStance,
+) -> None:
+    judgement = model._decide(CONFIDENT_SUPPORT, 0, reading(), "quote")
+    assert (judgement.stance, judgement.confidence) == (Stance.SUPPORTS, 0.9)
+
+
+def test_a_quote_that_contradicts_the_claim_is_never_support(model: EncoderStance) -> None:
+    judgement = model._decide(CONFIDENT_SUPPORT, 0, reading(contradicted=True), "quote")
     assert judgement.stance is Stance.REPORTS
-    assert judgement.quote == ROLE_DENIED
+    assert judgement.confidence == pytest.approx(0.96)
+
+
+def test_a_denying_lead_turns_support_or_report_into_refutes(model: EncoderStance) -> None:
+    judgement = model._decide(CONFIDENT_SUPPORT, 0, reading(lead_denial=True), "quote")
+    assert judgement.stance is Stance.REFUTES
+    assert judgement.confidence == pytest.approx(0.98)  # the encoder's "it is related"
+    unrelated = model._decide([0.01, 0.01, 0.03, 0.95], 3, reading(lead_denial=True), "quote")
+    assert unrelated.stance is Stance.UNRELATED
 
 
 @pytest.fixture(scope="module")
@@ -193,9 +262,12 @@ def test_the_pipeline_stores_the_shipped_models_verdict_and_version(
     feed = followed_feed(world, "/kremlin.xml")
     publish(world, "/kremlin.xml", [("wire-a.test", "Kremlin denies contact", DENIAL)])
     [result] = world.poll(feed)
-    assert ("musk-putin-regular-contact", "refutes") in {
-        (e.claim_id, e.stance) for e in result.evidence
-    }
+    stances = {(e.claim_id, e.stance) for e in result.evidence}
+    assert ("musk-putin-regular-contact", "refutes") in stances
+    assert ("peskov-only-one-call", "supports") in stances  # carries the Kremlin's statement
+    with world.db.sessions() as session:
+        summaries = {c.id: c for c in claim_summaries(session, world.watchlist)}
+    assert summaries["musk-putin-regular-contact"].status == "denied"
     with world.db.sessions() as session:
         stored = claim_rows.evidence_for(session, [e.claim_id for e in result.evidence])
     assert stored

@@ -275,13 +275,72 @@ def test_read_cues_agrees_with_relatedness_and_an_unthresholded_judgement(articl
 
 def test_read_cues_stops_under_the_floor() -> None:
     reading = RuleStance().read_cues(CONTACT, TESLA_EARNINGS, floor=0.99)
-    assert reading.stance is None and not reading.negated
+    assert reading.stance is None and not reading.contradicted
     assert reading.relatedness == RuleStance().relatedness(CONTACT, TESLA_EARNINGS)
 
 
 def test_read_cues_sees_a_negated_claim_word_but_not_a_negative_claim() -> None:
     denied = "Donald Trump will not give Elon Musk a government role, his campaign said."
-    assert RuleStance().read_cues(ROLE, denied, floor=0.0).negated
-    assert not RuleStance().read_cues(ROLE, KREMLIN_CONFIRMS, floor=0.0).negated
+    assert RuleStance().read_cues(ROLE, denied, floor=0.0).contradicted
+    assert not RuleStance().read_cues(ROLE, KREMLIN_CONFIRMS, floor=0.0).contradicted
     negative_claim = "Donald Trump will not give Elon Musk a government role."
-    assert not RuleStance().read_cues(negative_claim, denied, floor=0.0).negated
+    assert not RuleStance().read_cues(negative_claim, denied, floor=0.0).contradicted
+
+
+def test_read_cues_sees_a_denial_in_the_quote_unless_the_claim_is_itself_a_denial() -> None:
+    debunked = (
+        "The claim that Elon Musk has been in regular contact with Vladimir Putin since late "
+        "2022 is false, the Kremlin said."
+    )
+    assert RuleStance().read_cues(CONTACT, debunked, floor=0.0).contradicted
+    assert not RuleStance().read_cues(CONTACT, KREMLIN_CONFIRMS, floor=0.0).contradicted
+    hoax_claim = "Reports that Elon Musk talks to Vladimir Putin are a hoax."
+    assert not RuleStance().read_cues(hoax_claim, debunked, floor=0.0).contradicted
+    not_denied = (
+        "The Kremlin did not deny that Elon Musk has been in regular contact with Vladimir Putin "
+        "since late 2022."
+    )
+    assert not RuleStance().read_cues(CONTACT, not_denied, floor=0.0).contradicted
+
+
+DENYING_LEAD = (
+    "Kremlin spokesman Dmitry Peskov on Friday denied that Elon Musk and Vladimir Putin are in "
+    "regular contact. He said there had been only one call."
+)
+
+
+@pytest.mark.parametrize(
+    ("claim", "article", "expected"),
+    [
+        (CONTACT, DENYING_LEAD, True),
+        # The denial is not the news: it comes after a lead that relays the claim.
+        (
+            CONTACT,
+            "Elon Musk has been in regular contact with Vladimir Putin since late 2022, the Wall "
+            "Street Journal reported. The Kremlin denied that the two men are in regular contact.",
+            False,
+        ),
+        # A negated denial is no denial.
+        (
+            CONTACT,
+            "The Kremlin did not deny that Elon Musk and Vladimir Putin have been in regular "
+            "contact since late 2022.",
+            False,
+        ),
+        # A denial of something else, with few of the claim's words.
+        (CONTACT, "The Kremlin denied that Musk visited Moscow. It said nothing more.", False),
+        # The claim is itself negative: a denying lead agrees with it.
+        ("Musk and Putin are not in regular contact.", DENYING_LEAD, False),
+        # A headline line (no final punctuation) is not the lead.
+        (
+            CONTACT,
+            "Kremlin denies Elon Musk and Vladimir Putin are in regular contact since late 2022\n"
+            "The Kremlin spoke on Friday about many things.",
+            False,
+        ),
+    ],
+)
+def test_read_cues_sees_a_lead_that_denies_the_claim(
+    claim: str, article: str, expected: bool
+) -> None:
+    assert RuleStance().read_cues(claim, article, floor=0.0).lead_denial is expected

@@ -1,19 +1,49 @@
-"""The training script's sampling: pure parts that run without torch."""
+"""The training pipeline's pure parts, which run without torch: the pairs it builds (FNC-1 pairs,
+hard negatives, negated claims), each epoch's sample, the dev objective, the prepared-items file
+and the base model's checks."""
 
 from __future__ import annotations
 
+import gzip
+import json
 import random
 from collections import Counter
+from dataclasses import replace
+from pathlib import Path
 
-from monitor.stance.training.fnc1 import LABELS
-from monitor.stance.training.train import DISAGREE_COPIES, Item, epoch_sample
+import pytest
+
+from monitor.stance.rules import RuleStance
+from monitor.stance.training import weights
+from monitor.stance.training.examples import (
+    Item,
+    _Texts,
+    hard_negatives,
+    negate,
+    negated_items,
+    read_items,
+    write_items,
+)
+from monitor.stance.training.fnc1 import DEV_SHARE, LABELS, Example, load, split_train, stories
+from monitor.stance.training.train import BASE_SHA256, Config, dev_objective, epoch_sample
+from tests.fixtures_paths import require_shared
 
 AGREE, DISAGREE, DISCUSS, UNRELATED = range(4)
 
 
 def pool() -> list[Item]:
     sizes = {AGREE: 30, DISAGREE: 10, DISCUSS: 80, UNRELATED: 200}
-    return [(f"claim {k}", f"passage {k} {n}", k) for k, size in sizes.items() for n in range(size)]
+    items = [
+        Item(f"claim {k}", f"passage {k} {n}", k, "fnc1")
+        for k, size in sizes.items()
+        for n in range(size)
+    ]
+    items += [Item("claim h", f"hard {n}", UNRELATED, "hard") for n in range(15)]
+    items += [Item("claim n", f"negated {n}", DISAGREE, "negated") for n in range(5)]
+    return items
+
+
+HALF = Config(discuss_share=0.5, unrelated=50, hard=False, negated=False)
 
 
 def test_labels_are_in_fnc1_order() -> None:
@@ -21,20 +51,27 @@ def test_labels_are_in_fnc1_order() -> None:
 
 
 def test_an_epoch_keeps_every_agree_repeats_denials_and_samples_the_rest() -> None:
-    epoch = epoch_sample(pool(), random.Random(0), discuss_share=0.5, unrelated=50)
-    counts = Counter(label for _, _, label in epoch)
-    assert counts == {AGREE: 30, DISAGREE: 10 * DISAGREE_COPIES, DISCUSS: 40, UNRELATED: 50}
-    assert len({text for _, text, label in epoch if label == AGREE}) == 30
+    epoch = epoch_sample(pool(), random.Random(0), HALF)
+    counts = Counter(item.label for item in epoch)
+    copies = HALF.disagree_copies
+    assert counts == {AGREE: 30, DISAGREE: 10 * copies, DISCUSS: 40, UNRELATED: 50}
+    assert len({item.passage for item in epoch if item.label == AGREE}) == 30
+    assert {item.kind for item in epoch} == {"fnc1"}
+
+
+def test_hard_negatives_and_negated_pairs_join_every_epoch_when_switched_on() -> None:
+    epoch = epoch_sample(pool(), random.Random(0), replace(HALF, hard=True, negated=True))
+    kinds = Counter(item.kind for item in epoch)
+    assert kinds["hard"] == 15
+    assert kinds["negated"] == 5
+    only_hard = epoch_sample(pool(), random.Random(0), replace(HALF, hard=True))
+    assert Counter(item.kind for item in only_hard)["negated"] == 0
 
 
 def test_each_epoch_draws_a_fresh_share_of_discuss_pairs() -> None:
     rng = random.Random(0)
     first, second = (
-        {
-            text
-            for _, text, label in epoch_sample(pool(), rng, discuss_share=0.5, unrelated=50)
-            if label == DISCUSS
-        }
+        {item.passage for item in epoch_sample(pool(), rng, HALF) if item.label == DISCUSS}
         for _ in range(2)
     )
     assert len(first) == len(second) == 40
@@ -42,13 +79,154 @@ def test_each_epoch_draws_a_fresh_share_of_discuss_pairs() -> None:
 
 
 def test_sampling_is_reproducible_from_the_seed() -> None:
-    one = epoch_sample(pool(), random.Random(7), discuss_share=0.5, unrelated=50)
-    two = epoch_sample(pool(), random.Random(7), discuss_share=0.5, unrelated=50)
-    assert one == two
+    assert epoch_sample(pool(), random.Random(7), HALF) == epoch_sample(
+        pool(), random.Random(7), HALF
+    )
 
 
-def test_asking_for_more_unrelated_pairs_than_there_are_takes_them_all() -> None:
-    epoch = epoch_sample(pool(), random.Random(0), discuss_share=1.0, unrelated=10_000)
-    counts = Counter(label for _, _, label in epoch)
-    assert counts[UNRELATED] == 200
-    assert counts[DISCUSS] == 80
+def test_unrelated_pairs_all_go_in_when_asked_for_more_than_there_are_or_for_all() -> None:
+    for unrelated in (10_000, -1):
+        epoch = epoch_sample(pool(), random.Random(0), replace(HALF, unrelated=unrelated))
+        assert Counter(item.label for item in epoch)[UNRELATED] == 200
+
+
+def test_a_smoke_test_limit_cuts_each_epoch() -> None:
+    assert len(epoch_sample(pool(), random.Random(0), replace(HALF, limit=12))) == 12
+
+
+@pytest.mark.parametrize(
+    ("claim", "negated"),
+    [
+        ("ISIS has beheaded a US journalist", "ISIS has not beheaded a US journalist"),
+        ("Apple will release a gold watch", "Apple will not release a gold watch"),
+        ("Banksy was arrested in London", "Banksy was not arrested in London"),
+        ("Man saw a spider in his ear", None),  # no auxiliary to negate
+        ("Kim Jong Un is not ill", None),  # already negative
+        ("Police deny that the mayor was arrested", None),  # a denial
+        ("The CEO was fired and will sue", None),  # two auxiliaries: which one?
+    ],
+)
+def test_negate_puts_not_after_the_only_auxiliary(claim: str, negated: str | None) -> None:
+    assert negate(claim) == negated
+
+
+def test_negated_pairs_swap_agree_and_disagree_and_leave_the_rest() -> None:
+    items = [
+        Item("The mayor has resigned", "She resigned.", AGREE, "fnc1"),
+        Item("The mayor has resigned", "Reports are false.", DISAGREE, "fnc1"),
+        Item("The mayor has resigned", "A paper says so.", DISCUSS, "fnc1"),
+        Item("Rain hit Lisbon", "It rained.", AGREE, "fnc1"),  # nothing to negate
+    ]
+    assert negated_items(items) == [
+        Item("The mayor has not resigned", "She resigned.", DISAGREE, "negated"),
+        Item("The mayor has not resigned", "Reports are false.", AGREE, "negated"),
+    ]
+
+
+MAYOR = "Mayor Alice Brandt of Springfield resigned after the budget vote."
+COUNCIL = "Springfield council approves Mayor Alice Brandt's new budget."
+
+
+def examples() -> list[Example]:
+    resigned = (
+        "Mayor Alice Brandt of Springfield resigned on Monday after the budget vote, her office "
+        "said. She will leave at the end of the month."
+    )
+    budget = (
+        "The Springfield council approved the budget proposed by Mayor Alice Brandt on Tuesday. "
+        "The vote was seven to two."
+    )
+    weather = "Heavy rain is expected in Lisbon this weekend, forecasters said."
+    return [
+        Example(MAYOR, "b1", resigned, "agree"),
+        Example(COUNCIL, "b2", budget, "agree"),
+        Example(MAYOR, "b3", weather, "unrelated"),
+        Example(COUNCIL, "b3", weather, "unrelated"),
+    ]
+
+
+def test_stories_are_the_components_of_related_pairs() -> None:
+    story = stories(examples())
+    assert story["h:" + MAYOR] == story["b:b1"]
+    assert story["h:" + COUNCIL] == story["b:b2"]
+    assert story["h:" + MAYOR] != story["h:" + COUNCIL]
+    assert story["b:b3"] not in {story["b:b1"], story["b:b2"]}
+
+
+def test_hard_negatives_pair_a_headline_with_word_sharing_bodies_of_other_stories() -> None:
+    hard = hard_negatives(examples(), RuleStance(), _Texts(), random.Random(0), per_claim=3)
+    assert {item.label for item in hard} == {UNRELATED}
+    assert {item.kind for item in hard} == {"hard"}
+    # Each headline meets the other story's body (same mayor, another subject)...
+    assert any(item.claim == MAYOR and "approved" in item.passage for item in hard)
+    assert any(item.claim == COUNCIL and "resigned" in item.passage for item in hard)
+    # ...never its own story's body, and not the weather body, which shares no words with it.
+    assert not any(item.claim == MAYOR and "resigned" in item.passage for item in hard)
+    assert not any("Lisbon" in item.passage for item in hard)
+
+
+def test_the_dev_objective_counts_pairs_under_the_floor_as_unrelated() -> None:
+    dev = [Item("c", "p", AGREE, "dev"), Item("c", "q", DISAGREE, "dev")]
+    perfect = dev_objective([AGREE, DISAGREE], dev, {"unrelated": 8})
+    assert perfect["fnc_score"] == 100.0
+    assert perfect["macro_f1"] == 0.75  # discuss never occurs: its F1 is 0
+    missed = dev_objective([AGREE, DISAGREE], dev, {"unrelated": 8, "agree": 2})
+    assert missed["f1"]["agree"] == pytest.approx(0.5)
+    assert missed["objective"] < perfect["objective"]
+
+
+def test_prepared_items_survive_the_file(tmp_path: Path) -> None:
+    train = [Item("c", "p", AGREE, "fnc1"), Item("c", "h", UNRELATED, "hard")]
+    dev = [Item("d", "q", DISCUSS, "dev")]
+    path = tmp_path / "items.jsonl.gz"
+    write_items(path, train, dev, Counter({"unrelated": 3}), {"related_floor": 0.15})
+    header, train_back, dev_back = read_items(path)
+    assert (train_back, dev_back) == (train, dev)
+    assert header["dev_below_floor"] == {"unrelated": 3}
+    assert header["related_floor"] == 0.15
+
+
+def test_items_of_another_format_are_refused(tmp_path: Path) -> None:
+    path = tmp_path / "items.jsonl.gz"
+    with gzip.open(path, "wt", encoding="utf-8") as handle:
+        handle.write(json.dumps({"format": 99}) + "\n")
+    with pytest.raises(ValueError, match="format 99"):
+        read_items(path)
+
+
+def test_a_packed_base_model_is_checked_against_its_manifest(tmp_path: Path) -> None:
+    for name, text in (("model.safetensors", b"weights"), ("config.json", b"{}")):
+        (tmp_path / name).write_bytes(text)
+    manifest = {
+        "source_sha256": BASE_SHA256,
+        "sha256": {
+            "model.safetensors": weights._sha256(tmp_path / "model.safetensors"),
+            "config.json": weights._sha256(tmp_path / "config.json"),
+        },
+    }
+    (tmp_path / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    assert weights.verify_base(tmp_path)["weights"].startswith("fp16 copy")
+    (tmp_path / "model.safetensors").write_bytes(b"altered")
+    with pytest.raises(SystemExit, match="sha256"):
+        weights.verify_base(tmp_path)
+
+
+def test_a_base_model_packed_from_other_weights_is_refused(tmp_path: Path) -> None:
+    manifest = {"source_sha256": {"model.safetensors": "0" * 64}, "sha256": {}}
+    (tmp_path / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    with pytest.raises(SystemExit, match="another base model"):
+        weights.verify_base(tmp_path)
+
+
+def test_the_dev_split_holds_out_whole_stories(shared_data: Path) -> None:
+    examples = load(require_shared(shared_data / "fnc1"), "train")
+    fit, dev = split_train(examples)
+    story = stories(examples)
+    dev_stories = {story["b:" + e.body_id] for e in dev}
+    # No fit pair has a dev story's body or headline: dev stories are new to the model.
+    assert not any(story["b:" + e.body_id] in dev_stories for e in fit)
+    assert not any(story["h:" + e.claim] in dev_stories for e in fit)
+    bodies = {e.body_id for e in examples}
+    assert len({e.body_id for e in dev}) >= DEV_SHARE * len(bodies)
+    assert sum(e.label == "disagree" for e in dev) >= 50  # enough denials to calibrate on
+    assert split_train(examples) == (fit, dev)  # reproducible

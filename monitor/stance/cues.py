@@ -39,6 +39,13 @@ DENIAL = _phrases(
 )
 """Denial or contradiction (weight 1.5); negated ("did not deny") it counts as a hedge."""
 
+DENIAL_VERBS = _phrases(
+    "deny, dismiss, reject, refute, debunk, false, falsely, untrue, not true, hoax, fake,"
+    " fabricate, baseless, no truth, never happened"
+)
+"""Outright denial, as in "the Kremlin denied that ..." or "reports that ... are false"; the
+weaker DENIAL cues ("only one", "downplay", "misleading") are left out (`RuleStance.read_cues`)."""
+
 _NEGATION_REACH = 3
 _DECLINE = frozenset({"declin", "refus", "fail"})
 
@@ -89,6 +96,11 @@ def find_phrases(
 ) -> list[int]:
     """Start positions in `stems` of `phrases` (e.g. `DENIAL`), skipping those made of `ignore`."""
     return _find(stems, phrases, ignore)
+
+
+def negated_at(tokens: list[Token], position: int) -> bool:
+    """Whether a negation or "declined / refused / failed" stands just before `position`."""
+    return _negated(tokens, position)
 
 
 def _negated(tokens: list[Token], position: int) -> bool:

@@ -4,19 +4,25 @@
 How it judges a (claim, article) pair:
 1. The rule baseline's relatedness (lexical overlap, `RuleStance.read_cues`) settles clearly
    off-topic pairs cheaply: under `related_floor` the article is unrelated and the encoder never
-   runs. Claims that are attributed statements ("the Kremlin says ...") keep the rule path for
-   statements (`statements`), which judges whether the article carries that party's words.
+   runs.
 2. Otherwise the encoder reads the claim with the article's most claim-like sentences
    (`passage.select_passage`) and gives probabilities for agree / disagree / discuss /
-   unrelated (FNC-1's labels: supports / refutes / reports / unrelated here).
-3. Calibration chosen on a dev split of FNC-1 train (never on a test set), stored in the model's
-   `model.json`: a bias per label added to the log-probabilities; a bonus added to the label the
-   rule baseline's cue words point to (`rule_bonus`); then a floor on the probability of
-   supports and refutes below which the verdict is "reports", so alerts favour precision.
-4. The negation guard: never "supports" when the quote puts a negation just before a claim word
-   ("Trump will not give Musk a role" against "Trump plans to give Musk a role"), which the
-   small encoder can read as agreement; the verdict is "reports". On FNC-1 dev such pairs are
-   too mixed (9 of 37 related ones are denials) to turn them into "refutes".
+   unrelated (FNC-1's labels: supports / refutes / reports / unrelated here). Claims that are
+   attributed statements ("the Kremlin says ...") go the same way; the rules' statement reading
+   (`statements`) is their cue in step 3.
+3. Calibration chosen on a dev split of FNC-1 train (held out by story, never a test set),
+   stored in the model's `model.json`: a bias per label added to the log-probabilities; a bonus
+   added to the label the rule baseline's cue words point to (`rule_bonus`); then a floor on
+   the probability of supports and refutes below which the verdict is "reports".
+4. The contradiction guard: never "supports" when the quote negates a claim word ("Trump will
+   not give Musk a role") or carries a denial cue ("... are false"), unless the claim is itself
+   negative; the small encoder reads such a quote, full of the claim's words, as agreement.
+   The verdict is "reports".
+5. The denying lead: when the article's first sentence of prose denies the claim and carries
+   most of its words ("Peskov denied that Musk and Putin are in regular contact", "Reports that
+   ... are false"), its central news is the denial (the project's stance contract), and a
+   supports or reports verdict becomes "refutes". FNC-1 labels most such articles "discuss",
+   so this costs a little on FNC-1 dev (see the README).
 
 The quote is the article sentence that shares the most words with the claim. Inference batches
 pairs (`judge_many`) over `threads` worker threads (default: one per core), one pair per run.
@@ -41,8 +47,7 @@ import numpy as np
 
 from monitor.stance.lexical import ArticleText
 from monitor.stance.passage import select_passage
-from monitor.stance.rules import RuleStance
-from monitor.stance.statements import parse_statement
+from monitor.stance.rules import CueReading, RuleStance
 from monitor.stance.types import Judgement, Stance
 
 LABEL_STANCES = (Stance.SUPPORTS, Stance.REFUTES, Stance.REPORTS, Stance.UNRELATED)
@@ -181,16 +186,10 @@ class EncoderStance:
     def judge_many(self, pairs: Sequence[tuple[str, str]]) -> list[Judgement]:
         """Judge many pairs at once (batched inference); results in input order."""
         results: list[Judgement | None] = [None] * len(pairs)
-        # index, claim, passage, quote, the rules' label, whether the quote negates the claim
-        pending: list[tuple[int, str, str, str, int, bool]] = []
+        # index, claim, passage, quote, the rules' label, what the rules read
+        pending: list[tuple[int, str, str, str, int, CueReading]] = []
         for index, (claim, raw) in enumerate(pairs):
             article = self._article(raw)
-            if parse_statement(claim) is not None:
-                ruled = self._rules.judge(claim, article)
-                results[index] = Judgement(
-                    ruled.stance, ruled.confidence, ruled.quote, self.version
-                )
-                continue
             reading = self._rules.read_cues(claim, article, floor=self.card.related_floor)
             if reading.stance is None:
                 shortfall = 1.0 - reading.relatedness / self.card.related_floor
@@ -199,13 +198,13 @@ class EncoderStance:
                 )
                 continue
             passage = select_passage(claim, article)
-            cue, negated = LABEL_STANCES.index(reading.stance), reading.negated
-            pending.append((index, claim, passage.text, passage.best_sentence, cue, negated))
+            cue = LABEL_STANCES.index(reading.stance)
+            pending.append((index, claim, passage.text, passage.best_sentence, cue, reading))
         if pending:
             runtime = self._loaded()
             probabilities = runtime.probabilities([(p[1], p[2]) for p in pending])
-            for (index, _, _, quote, cue, negated), row in zip(pending, probabilities, strict=True):
-                results[index] = self._decide([float(p) for p in row], cue, negated, quote)
+            for (index, _, _, quote, cue, reading), row in zip(pending, probabilities, strict=True):
+                results[index] = self._decide([float(p) for p in row], cue, reading, quote)
         return [r for r in results if r is not None]
 
     @property
@@ -230,12 +229,17 @@ class EncoderStance:
                 self._articles.popitem(last=False)
         return article
 
-    def _decide(self, probabilities: list[float], cue: int, negated: bool, quote: str) -> Judgement:
+    def _decide(
+        self, probabilities: list[float], cue: int, reading: CueReading, quote: str
+    ) -> Judgement:
         label = decide_label(probabilities, cue, self.card.label_bias, self.card.rule_bonus)
         stance = LABEL_STANCES[label]
         confidence = probabilities[label]
-        if (label < 2 and confidence < self.card.alert_floor) or (label == 0 and negated):
+        weak = label < 2 and confidence < self.card.alert_floor
+        if weak or (label == 0 and reading.contradicted):
             stance, confidence = Stance.REPORTS, probabilities[2] + probabilities[label]
+        if reading.lead_denial and stance in (Stance.SUPPORTS, Stance.REPORTS):
+            stance, confidence = Stance.REFUTES, 1.0 - probabilities[3]
         if stance is Stance.UNRELATED:
             quote = ""
         return Judgement(stance, round(min(max(confidence, 0.0), 1.0), 3), quote, self.version)

