@@ -25,7 +25,7 @@ from monitor.stance.types import Stance
 from monitor.watchlist import default_stance_model
 from tests.fixtures_http import LoopbackHTTPServer
 from tests.fixtures_paths import require_shared
-from tests.stories import DENIAL, REPORT, SUPPORT, SUPPORT_OTHER_WORDS, TESLA
+from tests.stories import CONFIRMATION, DENIAL, REPORT, SUPPORT, SUPPORT_OTHER_WORDS, TESLA
 from tests.test_claims_pipeline import bundled_world, followed_feed, publish
 
 MODEL = packaged_model_dir()
@@ -186,7 +186,7 @@ PESKOV = (
             PESKOV,
             " ".join(SUPPORT),
             Stance.REFUTES,
-            "'the Kremlin confirmed the calls' reads as support for 'only once' (supports, 0.78)",
+            "reports: that 'many times' contradicts 'only once' is not seen",
         ),
         miss(CONTACT, ONE_LINE_DENIAL, Stance.REFUTES, "a one-sentence denial reads as reports"),
         miss(
@@ -221,8 +221,25 @@ def test_a_lead_that_denies_the_claim_refutes_it(model: EncoderStance) -> None:
     assert judgement.quote.startswith("Reports that Elon Musk")
 
 
-def reading(*, contradicted: bool = False, lead_denial: bool = False) -> CueReading:
-    return CueReading(0.8, Stance.SUPPORTS, contradicted, lead_denial)
+def reading(
+    *, contradicted: bool = False, lead_denial: bool = False, carried: bool | None = None
+) -> CueReading:
+    return CueReading(0.8, Stance.SUPPORTS, contradicted, lead_denial, carried)
+
+
+def test_a_statement_claim_is_supported_only_by_an_article_that_carries_the_statement(
+    model: EncoderStance,
+) -> None:
+    """The encoder alone reads "the Kremlin confirmed the calls" as agreeing with "Peskov says
+    they spoke only once" (0.78); through the watchlist's `denies` link that would count against
+    the regular-contact claim."""
+    assert model.judge(PESKOV, " ".join(DENIAL)).stance is Stance.SUPPORTS
+    for story in (SUPPORT, CONFIRMATION):
+        assert model.judge(PESKOV, " ".join(story)).stance is not Stance.SUPPORTS
+    not_carried = model._decide(CONFIDENT_SUPPORT, 0, reading(carried=False), "quote")
+    assert not_carried.stance is Stance.REPORTS
+    carried = model._decide(CONFIDENT_SUPPORT, 0, reading(carried=True), "quote")
+    assert carried.stance is Stance.SUPPORTS
 
 
 CONFIDENT_SUPPORT = [0.9, 0.02, 0.06, 0.02]

@@ -344,3 +344,23 @@ def test_read_cues_sees_a_lead_that_denies_the_claim(
     claim: str, article: str, expected: bool
 ) -> None:
     assert RuleStance().read_cues(claim, article, floor=0.0).lead_denial is expected
+
+
+PESKOV_SAYS = (
+    "Kremlin spokesman Dmitry Peskov says Musk and Putin have spoken only once, in a phone call "
+    "about space technology."
+)
+
+
+def test_read_cues_says_whether_a_statement_claim_is_carried() -> None:
+    carried = (
+        "Kremlin spokesman Dmitry Peskov said on Friday that Musk and Putin have spoken only "
+        "once, in a phone call about space technology."
+    )
+    confirmed = (
+        "Officials confirmed that Musk and Putin have spoken many times. The Kremlin confirmed "
+        "the calls, spokesman Dmitry Peskov said."
+    )
+    assert RuleStance().read_cues(PESKOV_SAYS, carried, floor=0.0).statement_carried is True
+    assert RuleStance().read_cues(PESKOV_SAYS, confirmed, floor=0.0).statement_carried is False
+    assert RuleStance().read_cues(CONTACT, carried, floor=0.0).statement_carried is None

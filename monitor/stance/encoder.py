@@ -14,10 +14,12 @@ How it judges a (claim, article) pair:
    stored in the model's `model.json`: a bias per label added to the log-probabilities; a bonus
    added to the label the rule baseline's cue words point to (`rule_bonus`); then a floor on
    the probability of supports and refutes below which the verdict is "reports".
-4. The contradiction guard: never "supports" when the quote negates a claim word ("Trump will
-   not give Musk a role") or carries a denial cue ("... are false"), unless the claim is itself
-   negative; the small encoder reads such a quote, full of the claim's words, as agreement.
-   The verdict is "reports".
+4. The guards, which turn "supports" into "reports": the quote negates a claim word ("Trump
+   will not give Musk a role") or carries a denial cue ("... are false") and the claim is not
+   itself negative (the small encoder reads such a quote, full of the claim's words, as
+   agreement); or the claim is about what someone says and the article does not carry that
+   statement (the project's stance contract: "the Kremlin confirmed the calls" does not
+   support "Peskov says they spoke only once").
 5. The denying lead: when the article's first sentence of prose denies the claim and carries
    most of its words ("Peskov denied that Musk and Putin are in regular contact", "Reports that
    ... are false"), its central news is the denial (the project's stance contract), and a
@@ -236,7 +238,8 @@ class EncoderStance:
         stance = LABEL_STANCES[label]
         confidence = probabilities[label]
         weak = label < 2 and confidence < self.card.alert_floor
-        if weak or (label == 0 and reading.contradicted):
+        unsaid = reading.statement_carried is False  # a statement claim whose words are absent
+        if weak or (label == 0 and (reading.contradicted or unsaid)):
             stance, confidence = Stance.REPORTS, probabilities[2] + probabilities[label]
         if reading.lead_denial and stance in (Stance.SUPPORTS, Stance.REPORTS):
             stance, confidence = Stance.REFUTES, 1.0 - probabilities[3]

@@ -86,7 +86,12 @@ class RuleStance:
         negative = _is_negative(claim, parsed)
         contradicted = not negative and _contradicts(parsed, tokens[best_index])
         lead_denial = not negative and _lead_denial(parsed, text)
-        return CueReading(related, judgement.stance, contradicted, lead_denial)
+        statement = parse_statement(claim)
+        carried = None
+        if statement is not None:
+            verdict = judge_statement(statement, tokens)
+            carried = verdict is not None and verdict.stance is Stance.SUPPORTS
+        return CueReading(related, judgement.stance, contradicted, lead_denial, carried)
 
     def judge(self, claim: str, article: str | ArticleText) -> Judgement:
         """Judge what `article` does with `claim`."""
@@ -109,6 +114,9 @@ class CueReading:
     # that carries most of the claim's words (LEAD_DENIAL_COVERAGE): its central news is the
     # denial. False when the claim itself is negative or a denial.
     lead_denial: bool = False
+    # For a claim about what someone says ("Peskov says ..."): whether the article carries that
+    # statement (`statements`); None for other claims.
+    statement_carried: bool | None = None
 
 
 def _verdict(

@@ -134,7 +134,7 @@ def calibrate(directory: Path, dev: list[Any]) -> dict[str, Any]:
     logp = np.full((len(dev), 4), -30.0)
     logp[:, 3] = 0.0  # pairs under every floor: unrelated
     cue = np.array([LABEL_STANCES.index(r.stance) if r.stance else 3 for r in readings])
-    contradicted = np.array([r.contradicted for r in readings])
+    contradicted = np.array([r.contradicted or r.statement_carried is False for r in readings])
     lead_denial = np.array([r.lead_denial for r in readings])
     for start in range(0, len(candidates), 64):
         chunk = candidates[start : start + 64]
