@@ -1,4 +1,4 @@
-"""FNC-1 for training and evaluation: verified files, a held-out dev split of train by body. Files.
+"""FNC-1 for training and evaluation: verified files, a held-out dev split of train by story. Files.
 
 Only `train_*` is ever used for fitting or for choosing anything; the competition test set is
 read by the evaluation benchmark alone.

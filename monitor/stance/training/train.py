@@ -7,7 +7,7 @@ On a CPU, in one go (prepare the pairs, then fit):
 On an accelerator machine that has torch but not this project's data or base model:
 
     python -m monitor.stance.training.train prepare --data ../shared/data/fnc1 \\
-        --out carry/items.jsonl.gz                     # here: the pairs, passages cut
+        --items carry/items.jsonl.gz                   # here: the pairs, passages cut
     python -m monitor.stance.training.weights pack --out carry/base  # base weights as fp16
     python -m monitor.stance.training.train fit --items carry/items.jsonl.gz \\
         --base carry/base --out OUT --sweep gpu3        # there; writes fp16 weights in parts
@@ -15,7 +15,7 @@ On an accelerator machine that has torch but not this project's data or base mod
 
 Reproducible: fixed seeds; the data files' sha256 are checked by `fnc1.load`, the base model's
 here or, for the fp16 copy, against the manifest `weights pack` wrote. Only FNC-1 train is read;
-a dev split of it (by body) picks the configuration and the epoch. Needs the `train` extra.
+a dev split of it (by story) picks the configuration and the epoch. Needs the `train` extra.
 """
 
 from __future__ import annotations
