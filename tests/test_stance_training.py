@@ -10,6 +10,7 @@ import random
 from collections import Counter
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -179,7 +180,7 @@ def test_prepared_items_survive_the_file(tmp_path: Path) -> None:
     train = [Item("c", "p", AGREE, "fnc1"), Item("c", "h", UNRELATED, "hard")]
     dev = [Item("d", "q", DISCUSS, "dev")]
     path = tmp_path / "items.jsonl.gz"
-    write_items(path, train, dev, Counter({"unrelated": 3}), {"related_floor": 0.15})
+    write_items(path, train, dev, {"dev_below_floor": {"unrelated": 3}, "related_floor": 0.15})
     header, train_back, dev_back = read_items(path)
     assert (train_back, dev_back) == (train, dev)
     assert header["dev_below_floor"] == {"unrelated": 3}
@@ -230,3 +231,23 @@ def test_the_dev_split_holds_out_whole_stories(shared_data: Path) -> None:
     assert len({e.body_id for e in dev}) >= DEV_SHARE * len(bodies)
     assert sum(e.label == "disagree" for e in dev) >= 50  # enough denials to calibrate on
     assert split_train(examples) == (fit, dev)  # reproducible
+
+
+def test_weight_parts_join_back_to_the_same_bytes(tmp_path: Path) -> None:
+    data = bytes(range(256)) * 9000  # 2.3 MB
+    written = weights.write_parts(data, tmp_path)
+    assert len(written["parts"]) == -(-len(data) // weights.PART_BYTES)
+    assert all((tmp_path / name).stat().st_size <= weights.PART_BYTES for name in written["parts"])
+    assert weights.read_parts(tmp_path, written) == data
+
+
+def test_a_damaged_or_missing_weight_part_is_refused(tmp_path: Path, monkeypatch: Any) -> None:
+    monkeypatch.setattr(weights, "PART_BYTES", 1000)
+    written = weights.write_parts(b"x" * 2500, tmp_path)
+    assert len(written["parts"]) == 3
+    (tmp_path / written["parts"][1]).write_bytes(b"y" * 1000)
+    with pytest.raises(SystemExit, match="damaged"):
+        weights.read_parts(tmp_path, written)
+    (tmp_path / written["parts"][2]).unlink()
+    with pytest.raises(SystemExit, match=r"missing: .*\.02"):
+        weights.read_parts(tmp_path, written)

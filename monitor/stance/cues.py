@@ -100,10 +100,6 @@ def find_phrases(
 
 def negated_at(tokens: list[Token], position: int) -> bool:
     """Whether a negation or "declined / refused / failed" stands just before `position`."""
-    return _negated(tokens, position)
-
-
-def _negated(tokens: list[Token], position: int) -> bool:
     window = tokens[max(0, position - _NEGATION_REACH) : position]
     return any(t.text in NEGATIONS or t.stem in _DECLINE for t in window)
 
@@ -119,12 +115,12 @@ def score_sentence(tokens: list[Token], ignore: frozenset[str] = frozenset()) ->
     supports = 0.0
     refutes = 0.0
     for position in _find(stems, CONFIRMATION, ignore):
-        if _negated(tokens, position):
+        if negated_at(tokens, position):
             reports += 1.0
         else:
             supports += 1.0
     for position in _find(stems, DENIAL, ignore):
-        if stems[position] != "not" and _negated(tokens, position):
+        if stems[position] != "not" and negated_at(tokens, position):
             reports += 0.5
         else:
             refutes += 1.5
@@ -134,7 +130,7 @@ def score_sentence(tokens: list[Token], ignore: frozenset[str] = frozenset()) ->
 def negation_near(tokens: list[Token], claim_stems: frozenset[str]) -> bool:
     """Whether a negation stands just before a (non-name) claim word, as in "did not meet"."""
     for position, token in enumerate(tokens):
-        if token.stem in claim_stems and not token.capitalised and _negated(tokens, position):
+        if token.stem in claim_stems and not token.capitalised and negated_at(tokens, position):
             window = tokens[max(0, position - _NEGATION_REACH) : position]
             if any(t.text in NEGATIONS for t in window):
                 return True

@@ -238,8 +238,7 @@ class EncoderStance:
         stance = LABEL_STANCES[label]
         confidence = probabilities[label]
         weak = label < 2 and confidence < self.card.alert_floor
-        unsaid = reading.statement_carried is False  # a statement claim whose words are absent
-        if weak or (label == 0 and (reading.contradicted or unsaid)):
+        if weak or (label == 0 and reading.blocks_support):
             stance, confidence = Stance.REPORTS, probabilities[2] + probabilities[label]
         if reading.lead_denial and stance in (Stance.SUPPORTS, Stance.REPORTS):
             stance, confidence = Stance.REFUTES, 1.0 - probabilities[3]

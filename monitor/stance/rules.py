@@ -45,7 +45,7 @@ from monitor.stance.cues import (
 )
 from monitor.stance.lexical import NEGATIONS, ArticleText, Token, tokenize
 from monitor.stance.passage import is_prose
-from monitor.stance.statements import judge_statement, parse_statement
+from monitor.stance.statements import StatementVerdict, judge_statement, parse_statement
 from monitor.stance.types import Judgement, Stance
 
 VERSION = "rules-v1"
@@ -82,23 +82,31 @@ class RuleStance:
         related, best_index = _overlap(parsed, tokens)
         if related < floor or not tokens:
             return CueReading(related, None, False)
-        judgement = _verdict(claim, parsed, text, related, best_index, threshold=0.0)
-        negative = _is_negative(claim, parsed)
-        contradicted = not negative and _contradicts(parsed, tokens[best_index])
-        lead_denial = not negative and _lead_denial(parsed, text)
         statement = parse_statement(claim)
-        carried = None
-        if statement is not None:
-            verdict = judge_statement(statement, tokens)
-            carried = verdict is not None and verdict.stance is Stance.SUPPORTS
-        return CueReading(related, judgement.stance, contradicted, lead_denial, carried)
+        verdict = judge_statement(statement, tokens) if statement is not None else None
+        judgement = _verdict(parsed, text, related, best_index, 0.0, verdict)
+        negative = _is_negative(claim, parsed)
+        return CueReading(
+            related,
+            judgement.stance,
+            contradicted=not negative and _contradicts(parsed, tokens[best_index]),
+            lead_denial=not negative and _lead_denial(parsed, text),
+            statement_carried=None
+            if statement is None
+            else verdict is not None and verdict.stance is Stance.SUPPORTS,
+        )
 
     def judge(self, claim: str, article: str | ArticleText) -> Judgement:
         """Judge what `article` does with `claim`."""
         parsed = read_claim_words(claim)
         text = article if isinstance(article, ArticleText) else ArticleText.read(article)
-        related, best_index = _overlap(parsed, list(text.tokens))
-        return _verdict(claim, parsed, text, related, best_index, self.related_threshold)
+        tokens = list(text.tokens)
+        related, best_index = _overlap(parsed, tokens)
+        verdict = None
+        if related >= self.related_threshold and tokens:
+            statement = parse_statement(claim)
+            verdict = judge_statement(statement, tokens) if statement is not None else None
+        return _verdict(parsed, text, related, best_index, self.related_threshold, verdict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,27 +126,32 @@ class CueReading:
     # statement (`statements`); None for other claims.
     statement_carried: bool | None = None
 
+    @property
+    def blocks_support(self) -> bool:
+        """The guards of `EncoderStance`: the quote contradicts the claim, or the claim is a
+        statement the article does not carry."""
+        return self.contradicted or self.statement_carried is False
+
 
 def _verdict(
-    claim: str,
     parsed: ClaimWords,
     text: ArticleText,
     related: float,
     best_index: int,
     threshold: float,
+    statement: StatementVerdict | None,
 ) -> Judgement:
+    """The rules' judgement; `statement` is the statement reading of an attributed claim."""
     sentences, tokens = list(text.sentences), list(text.tokens)
     if related < threshold or not sentences:
         shortfall = 1.0 - related / threshold if threshold else 0.0
         return Judgement(Stance.UNRELATED, round(0.5 + 0.4 * shortfall, 3), "", VERSION)
     room = 1.0 - threshold
     margin = min(1.0, (related - threshold) / room) if room > 0 else 1.0
-    statement = parse_statement(claim)
-    verdict = judge_statement(statement, tokens) if statement is not None else None
-    if verdict is not None:
-        confidence = min(0.9, 0.3 + 0.3 * margin + 0.3 * verdict.coverage)
-        quote = sentences[verdict.sentence]
-        return Judgement(verdict.stance, round(confidence, 3), quote, VERSION)
+    if statement is not None:
+        confidence = min(0.9, 0.3 + 0.3 * margin + 0.3 * statement.coverage)
+        quote = sentences[statement.sentence]
+        return Judgement(statement.stance, round(confidence, 3), quote, VERSION)
     window = _window_scores(tokens, best_index, parsed.all_stems)
     if _negates(parsed, tokens[best_index]):
         window = window.plus(CueScores(refutes=1.0))
@@ -164,11 +177,10 @@ def _lead_denial(parsed: ClaimWords, text: ArticleText) -> bool:
         return False
     stems = [t.stem for t in lead]
     denials = find_phrases(stems, DENIAL_VERBS, parsed.all_stems)
-    if not any(not negated_at(lead, position) for position in denials) and not _negates(
-        parsed, lead
-    ):
-        return False
-    return parsed.coverage(set(stems)) >= LEAD_DENIAL_COVERAGE
+    denied = any(not negated_at(lead, position) for position in denials)
+    return (denied or _negates(parsed, lead)) and parsed.coverage(
+        set(stems)
+    ) >= LEAD_DENIAL_COVERAGE
 
 
 def _negates(claim: ClaimWords, sentence: list[Token]) -> bool:

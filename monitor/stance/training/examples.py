@@ -193,12 +193,11 @@ def build(fit: list[Example], dev: list[Example]) -> tuple[list[Item], list[Item
     return train, dev_items, dev_below
 
 
-def write_items(
-    path: Path, train: list[Item], dev: list[Item], below: Counter[str], meta: dict[str, Any]
-) -> None:
+def write_items(path: Path, train: list[Item], dev: list[Item], meta: dict[str, Any]) -> None:
+    """The items and `meta` (which holds "dev_below_floor", the dev labels under the floor)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     with gzip.open(path, "wt", encoding="utf-8") as handle:
-        header = {"format": ITEMS_FORMAT, "dev_below_floor": dict(below), **meta}
+        header = {"format": ITEMS_FORMAT, **meta}
         handle.write(json.dumps(header) + "\n")
         for item in [*train, *dev]:
             handle.write(json.dumps([item.claim, item.passage, item.label, item.kind]) + "\n")

@@ -136,7 +136,7 @@ def calibrate(directory: Path, dev: list[Any]) -> dict[str, Any]:
     logp = np.full((len(dev), 4), -30.0)
     logp[:, 3] = 0.0  # pairs under every floor: unrelated
     cue = np.array([LABEL_STANCES.index(r.stance) if r.stance else 3 for r in readings])
-    contradicted = np.array([r.contradicted or r.statement_carried is False for r in readings])
+    blocks_support = np.array([r.blocks_support for r in readings])
     lead_denial = np.array([r.lead_denial for r in readings])
     for start in range(0, len(candidates), 64):
         chunk = candidates[start : start + 64]
@@ -152,7 +152,9 @@ def calibrate(directory: Path, dev: list[Any]) -> dict[str, Any]:
         scores = logp + np.array(bias)
         scores[rows, cue] += np.array(bonus)[cue]
         label = scores.argmax(axis=1)
-        weak = ((label < 2) & (probabilities[rows, label] < alert)) | ((label == 0) & contradicted)
+        weak = ((label < 2) & (probabilities[rows, label] < alert)) | (
+            (label == 0) & blocks_support
+        )
         label = np.where(weak, 2, label)
         label = np.where(lead_denial & ((label == 0) | (label == 2)), 1, label)
         return np.where(relatedness < floor, 3, label)

@@ -33,7 +33,7 @@ from typing import Any
 
 from monitor.stance.metrics import fnc_score, per_class
 from monitor.stance.training.examples import RELATED_FLOOR, Item, build, read_items, write_items
-from monitor.stance.training.fnc1 import LABELS, load, split_train
+from monitor.stance.training.fnc1 import LABELS, fnc1_sums, load, split_train
 
 __all__ = ["BASE_SHA256", "MAX_LENGTH", "RELATED_FLOOR", "Config", "epoch_sample", "main"]
 
@@ -145,11 +145,10 @@ def base_model_dir() -> Path:
 def prepare(data: Path) -> tuple[list[Item], list[Item], dict[str, Any]]:
     fit_pairs, dev_pairs = split_train(load(data, "train"))
     train, dev, below = build(fit_pairs, dev_pairs)
-    sums = (data / "SHA256SUMS").read_text(encoding="utf-8").split()
     meta = {
         "dev_below_floor": dict(below),
         "related_floor": RELATED_FLOOR,
-        "data_sha256": dict(zip(sums[1::2], sums[0::2], strict=True)),
+        "data_sha256": fnc1_sums(data),
         "kinds": dict(Counter(i.kind for i in train)),
     }
     return train, dev, meta
@@ -382,7 +381,7 @@ def main(argv: list[str] | None = None) -> None:
     if args.step == "prepare":
         train, dev, meta = prepare(args.data)
         target = args.items or args.out / "items.jsonl.gz"
-        write_items(target, train, dev, meta.pop("dev_below_floor"), meta)
+        write_items(target, train, dev, meta)
         print(f"{target}: {len(train)} training items {meta['kinds']}, {len(dev)} dev")
         return
     import torch

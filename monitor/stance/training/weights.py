@@ -76,14 +76,34 @@ def save(state: dict[str, Any], config: Any, out: Path, summary: dict[str, Any])
     save_file({k: v.half() if v.is_floating_point() else v for k, v in state.items()}, str(whole))
     data = whole.read_bytes()
     whole.unlink()
-    parts = []
+    config.save_pretrained(str(out))
+    summary = {**summary, "weights": write_parts(data, out)}
+    (out / "training.json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
+
+
+def write_parts(data: bytes, out: Path) -> dict[str, Any]:
+    """`data` as files of at most PART_BYTES in `out`; their names and the whole's sha256."""
+    names = []
     for n, start in enumerate(range(0, len(data), PART_BYTES)):
         name = f"{WEIGHTS}.{n:02d}"
         (out / name).write_bytes(data[start : start + PART_BYTES])
-        parts.append(name)
-    config.save_pretrained(str(out))
-    summary = {**summary, "weights": {"parts": parts, "sha256": hashlib.sha256(data).hexdigest()}}
-    (out / "training.json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
+        names.append(name)
+    return {"parts": names, "sha256": hashlib.sha256(data).hexdigest()}
+
+
+def read_parts(directory: Path, written: dict[str, Any]) -> bytes:
+    """The bytes `write_parts` split, checked against its sha256."""
+    missing = [name for name in written["parts"] if not (directory / name).is_file()]
+    if missing:
+        raise SystemExit(f"{directory}: weight parts missing: {', '.join(missing)}")
+    data = b"".join((directory / name).read_bytes() for name in written["parts"])
+    digest = hashlib.sha256(data).hexdigest()
+    if digest != written["sha256"]:
+        raise SystemExit(
+            f"{directory}: joined weights sha256 {digest}, expected {written['sha256']} "
+            "(a part is damaged)"
+        )
+    return data
 
 
 def join(parts: Path, out: Path) -> None:
@@ -96,13 +116,7 @@ def join(parts: Path, out: Path) -> None:
     from monitor.stance.training.train import base_model_dir
 
     summary = json.loads((parts / "training.json").read_text(encoding="utf-8"))
-    data = b"".join((parts / name).read_bytes() for name in summary["weights"]["parts"])
-    digest = hashlib.sha256(data).hexdigest()
-    if digest != summary["weights"]["sha256"]:
-        raise SystemExit(
-            f"{parts}: joined weights sha256 {digest}, expected "
-            f"{summary['weights']['sha256']} (a part is missing or damaged)"
-        )
+    data = read_parts(parts, summary["weights"])
     config = AutoConfig.from_pretrained(str(parts))
     model = AutoModelForSequenceClassification.from_config(config)
     model.load_state_dict({k: v.float() for k, v in load(data).items()}, strict=True)
