@@ -17,8 +17,8 @@ from monitor.claim_updates import claim_summaries
 from monitor.db import claims as claim_rows
 from monitor.sandbox import Sandbox
 from monitor.settings import FetchSettings
-from monitor.stance.encoder import EncoderStance, ModelCard, packaged_model_dir
-from monitor.stance.passage import select_passage
+from monitor.stance.encoder import EncoderStance, ModelCard, decide_label, packaged_model_dir
+from monitor.stance.passage import MAX_WORDS, select_passage
 from monitor.stance.rules import CueReading
 from monitor.stance.training.fnc1 import load, split_train
 from monitor.stance.types import Stance
@@ -176,9 +176,10 @@ PESKOV = (
         (PESKOV, " ".join(DENIAL), Stance.SUPPORTS),  # carries the statement
         (PESKOV, " ".join(REPORT), Stance.UNRELATED),
         # Neither article says anything about Starlink or Taiwan: unrelated, "even if it names
-        # the same people". minilm-fnc1-v1 called the first one "refutes" (p=0.81).
+        # the same people". minilm-fnc1-v1 called the first one "refutes" (p=0.81); v3's
+        # encoder calls it unrelated (0.82), and only the rules' cue words lift "supports".
         (STARLINK, " ".join(SUPPORT), Stance.UNRELATED),
-        # Known misses of minilm-fnc1-v2, kept strict so that a better model has to say so.
+        # Known misses of minilm-fnc1-v3, kept strict so that a better model has to say so.
         miss(
             STARLINK, " ".join(REPORT), Stance.UNRELATED, "reports: it relays the same WSJ report"
         ),
@@ -193,7 +194,7 @@ PESKOV = (
             CONTACT,
             " ".join(SUPPORT_OTHER_WORDS),
             Stance.SUPPORTS,
-            "a paraphrased confirmation read as a denial (refutes, 0.63): 'has not denied'",
+            "reports: a paraphrased confirmation ('has not denied') is read as discuss (0.97)",
         ),
     ],
 )
@@ -230,9 +231,9 @@ def reading(
 def test_a_statement_claim_is_supported_only_by_an_article_that_carries_the_statement(
     model: EncoderStance,
 ) -> None:
-    """The encoder alone reads "the Kremlin confirmed the calls" as agreeing with "Peskov says
-    they spoke only once" (0.78); through the watchlist's `denies` link that would count against
-    the regular-contact claim."""
+    """minilm-fnc1-v2's encoder read "the Kremlin confirmed the calls" as agreeing with "Peskov
+    says they spoke only once" (0.78); through the watchlist's `denies` link that would count
+    against the regular-contact claim. The guard keeps any model from doing so."""
     assert model.judge(PESKOV, " ".join(DENIAL)).stance is Stance.SUPPORTS
     for story in (SUPPORT, CONFIRMATION):
         assert model.judge(PESKOV, " ".join(story)).stance is not Stance.SUPPORTS
@@ -264,6 +265,44 @@ def test_a_denying_lead_turns_support_or_report_into_refutes(model: EncoderStanc
     assert judgement.confidence == pytest.approx(0.98)  # the encoder's "it is related"
     unrelated = model._decide([0.01, 0.01, 0.03, 0.95], 3, reading(lead_denial=True), "quote")
     assert unrelated.stance is Stance.UNRELATED
+
+
+def test_a_weak_verdict_the_encoder_reads_as_off_topic_is_unrelated(model: EncoderStance) -> None:
+    """Only the rules' cue word lifted "supports" here; the encoder says "unrelated" (0.6), as it
+    does for an article that names the claim's people and speaks of something else."""
+    off_topic = [0.3, 0.01, 0.09, 0.6]
+    card = model.card
+    assert decide_label(off_topic, 0, card.label_bias, card.rule_bonus) == 0
+    assert off_topic[0] < card.alert_floor
+    judgement = model._decide(off_topic, 0, reading(), "quote")
+    assert (judgement.stance, judgement.confidence, judgement.quote) == (Stance.UNRELATED, 0.6, "")
+    # With the encoder undecided between "reports" and "unrelated", the weak verdict is reports.
+    related = model._decide([0.3, 0.01, 0.29, 0.4], 0, reading(), "quote")
+    assert related.stance is Stance.REPORTS
+
+
+def test_the_encoder_reads_passages_of_the_length_it_was_trained_on(
+    model: EncoderStance, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    card = json.loads((MODEL / "model.json").read_text(encoding="utf-8"))
+    assert model.card.max_words == card["training"]["max_words"] == card["max_words"]
+    assert model.card.max_length == card["training"]["max_length"]
+    asked: list[int] = []
+
+    def recording(claim: str, article: Any, *, max_words: int) -> Any:
+        asked.append(max_words)
+        return select_passage(claim, article, max_words=max_words)
+
+    monkeypatch.setattr("monitor.stance.encoder.select_passage", recording)
+    model.judge(CONTACT, " ".join(SUPPORT))
+    assert asked == [model.card.max_words]
+
+
+def test_a_model_card_without_a_passage_length_reads_the_original_one(tmp_path: Path) -> None:
+    card = json.loads((MODEL / "model.json").read_text(encoding="utf-8"))
+    del card["max_words"]
+    (tmp_path / "model.json").write_text(json.dumps(card), encoding="utf-8")
+    assert ModelCard.read(tmp_path).max_words == MAX_WORDS == 90
 
 
 @pytest.fixture(scope="module")

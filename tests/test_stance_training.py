@@ -19,6 +19,7 @@ from monitor.stance.training import weights
 from monitor.stance.training.examples import (
     Item,
     _Texts,
+    fnc1_items,
     hard_negatives,
     negate,
     negated_items,
@@ -164,6 +165,21 @@ def test_hard_negatives_pair_a_headline_with_word_sharing_bodies_of_other_storie
     # ...never its own story's body, and not the weather body, which shares no words with it.
     assert not any(item.claim == MAYOR and "resigned" in item.passage for item in hard)
     assert not any("Lisbon" in item.passage for item in hard)
+
+
+def test_training_passages_are_cut_to_the_length_the_encoder_will_read() -> None:
+    filler = " ".join(
+        f"Council member {n} spoke about the Springfield budget for ten minutes." for n in range(30)
+    )
+    body = f"Mayor Alice Brandt of Springfield resigned after the budget vote. {filler}"
+    pairs = [Example(MAYOR, "b9", body, "agree")]
+    lengths = {}
+    for words in (40, 140):
+        items, below = fnc1_items(pairs, RuleStance(), _Texts(), None, max_words=words)
+        assert not below
+        lengths[words] = len(items[0].passage.split())
+        assert words - 12 < lengths[words] <= words  # whole sentences of 11 words, up to the cap
+    assert items[0].passage.startswith("Mayor Alice Brandt of Springfield resigned")
 
 
 def test_the_dev_objective_counts_pairs_under_the_floor_as_unrelated() -> None:

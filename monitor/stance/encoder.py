@@ -13,7 +13,10 @@ How it judges a (claim, article) pair:
 3. Calibration chosen on a dev split of FNC-1 train (held out by story, never a test set),
    stored in the model's `model.json`: a bias per label added to the log-probabilities; a bonus
    added to the label the rule baseline's cue words point to (`rule_bonus`); then a floor on
-   the probability of supports and refutes below which the verdict is "reports".
+   the probability of supports and refutes below which the verdict is "reports" (or
+   "unrelated", when the encoder itself gives unrelated more than even odds: the rules' cue
+   words alone lifted the label, as for an article that names the claim's people and speaks
+   of something else).
 4. The guards, which turn "supports" into "reports": the quote negates a claim word ("Trump
    will not give Musk a role") or carries a denial cue ("... are false") and the claim is not
    itself negative (the small encoder reads such a quote, full of the claim's words, as
@@ -48,11 +51,14 @@ from typing import Any
 import numpy as np
 
 from monitor.stance.lexical import ArticleText
-from monitor.stance.passage import select_passage
+from monitor.stance.passage import MAX_WORDS, select_passage
 from monitor.stance.rules import CueReading, RuleStance
 from monitor.stance.types import Judgement, Stance
 
 LABEL_STANCES = (Stance.SUPPORTS, Stance.REFUTES, Stance.REPORTS, Stance.UNRELATED)
+# A supports / refutes under the alert floor is "unrelated" when the encoder gives "unrelated"
+# more than this, else "reports".
+OFF_TOPIC = 0.5
 ARTICLE_CACHE = 128  # articles kept split and tokenized (about 50 KB each)
 BATCH_ARTICLE_CACHE = 1024  # for batch jobs over many pairs (`monitor stance --pairs`)
 # One loaded runtime per (model directory, worker threads) per process: every watchlist shares it.
@@ -75,6 +81,7 @@ class ModelCard:
     label_bias: tuple[float, float, float, float]
     alert_floor: float  # minimum probability for supports / refutes, else reports
     rule_bonus: tuple[float, float, float, float]  # added to the rule baseline's label's score
+    max_words: int = MAX_WORDS  # article words in the passage the encoder reads (as in training)
 
     @classmethod
     def read(cls, directory: Path) -> ModelCard:
@@ -87,6 +94,7 @@ class ModelCard:
             label_bias=tuple(float(b) for b in data["label_bias"]),  # type: ignore[arg-type]
             alert_floor=float(data["alert_floor"]),
             rule_bonus=tuple(float(b) for b in data.get("rule_bonus", (0.0,) * 4)),  # type: ignore[arg-type]
+            max_words=int(data.get("max_words", MAX_WORDS)),
         )
 
 
@@ -199,7 +207,7 @@ class EncoderStance:
                     Stance.UNRELATED, round(0.5 + 0.4 * shortfall, 3), "", self.version
                 )
                 continue
-            passage = select_passage(claim, article)
+            passage = select_passage(claim, article, max_words=self.card.max_words)
             cue = LABEL_STANCES.index(reading.stance)
             pending.append((index, claim, passage.text, passage.best_sentence, cue, reading))
         if pending:
@@ -238,7 +246,10 @@ class EncoderStance:
         stance = LABEL_STANCES[label]
         confidence = probabilities[label]
         weak = label < 2 and confidence < self.card.alert_floor
-        if weak or (label == 0 and reading.blocks_support):
+        if weak and probabilities[3] > OFF_TOPIC:
+            # Only the rules' cue words lifted this label; the encoder reads another subject.
+            stance, confidence = Stance.UNRELATED, probabilities[3]
+        elif weak or (label == 0 and reading.blocks_support):
             stance, confidence = Stance.REPORTS, probabilities[2] + probabilities[label]
         if reading.lead_denial and stance in (Stance.SUPPORTS, Stance.REPORTS):
             stance, confidence = Stance.REFUTES, 1.0 - probabilities[3]

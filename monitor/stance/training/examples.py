@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from monitor.stance.lexical import STOP_WORDS, ArticleText, tokenize
-from monitor.stance.passage import select_passage
+from monitor.stance.passage import MAX_WORDS, select_passage
 from monitor.stance.rules import RuleStance
 from monitor.stance.training.fnc1 import LABELS, Example, stories
 
@@ -63,8 +63,8 @@ class _Texts:
         return text
 
 
-def _passage_text(claim: str, text: ArticleText, short: bool) -> str:
-    passage = select_passage(claim, text)
+def _passage_text(claim: str, text: ArticleText, short: bool, max_words: int) -> str:
+    passage = select_passage(claim, text, max_words=max_words)
     if short and passage.best_sentence:
         return " ".join(passage.best_sentence.split()[:60])
     return passage.text
@@ -77,6 +77,7 @@ def fnc1_items(
     rng: random.Random | None,
     *,
     kind: str = "fnc1",
+    max_words: int = MAX_WORDS,
 ) -> tuple[list[Item], Counter[str]]:
     """Items for the pairs at or above the floor, and the labels of those under it.
 
@@ -92,7 +93,12 @@ def fnc1_items(
             continue
         short = rng is not None and rng.random() < SHORT_SHARE
         items.append(
-            Item(e.claim, _passage_text(e.claim, text, short), LABELS.index(e.label), kind)
+            Item(
+                e.claim,
+                _passage_text(e.claim, text, short, max_words),
+                LABELS.index(e.label),
+                kind,
+            )
         )
     return items, below
 
@@ -108,6 +114,7 @@ def hard_negatives(
     rng: random.Random,
     *,
     per_claim: int = HARD_PER_CLAIM,
+    max_words: int = MAX_WORDS,
 ) -> list[Item]:
     """Headlines with the most word-sharing bodies of other stories, labelled unrelated."""
     story = stories(examples)
@@ -143,7 +150,7 @@ def hard_negatives(
             if related < RELATED_FLOOR:
                 break
             short = rng.random() < SHORT_SHARE
-            passage = _passage_text(claim, texts(bodies[body_id]), short)
+            passage = _passage_text(claim, texts(bodies[body_id]), short, max_words)
             items.append(Item(claim, passage, LABELS.index("unrelated"), "hard"))
     return items
 
@@ -182,14 +189,17 @@ def negated_items(items: list[Item]) -> list[Item]:
     return out
 
 
-def build(fit: list[Example], dev: list[Example]) -> tuple[list[Item], list[Item], Counter[str]]:
-    """(training items of every kind, dev items, dev labels under the floor)."""
+def build(
+    fit: list[Example], dev: list[Example], *, max_words: int = MAX_WORDS
+) -> tuple[list[Item], list[Item], Counter[str]]:
+    """(training items of every kind, dev items, dev labels under the floor); passages of at
+    most `max_words` article words."""
     rules, texts = RuleStance(), _Texts()
     rng = random.Random(1)
-    train, _ = fnc1_items(fit, rules, texts, rng)
-    train += hard_negatives(fit, rules, texts, random.Random(3))
+    train, _ = fnc1_items(fit, rules, texts, rng, max_words=max_words)
+    train += hard_negatives(fit, rules, texts, random.Random(3), max_words=max_words)
     train += negated_items([item for item in train if item.kind == "fnc1"])
-    dev_items, dev_below = fnc1_items(dev, rules, texts, None, kind="dev")
+    dev_items, dev_below = fnc1_items(dev, rules, texts, None, kind="dev", max_words=max_words)
     return train, dev_items, dev_below
 
 

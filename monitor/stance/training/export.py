@@ -20,15 +20,15 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from monitor.stance.encoder import LABEL_STANCES, EncoderStance, ModelCard, _Runtime
+from monitor.stance.encoder import LABEL_STANCES, OFF_TOPIC, EncoderStance, ModelCard, _Runtime
 from monitor.stance.lexical import ArticleText
 from monitor.stance.metrics import fnc_score, per_class
-from monitor.stance.passage import select_passage
+from monitor.stance.passage import MAX_WORDS, select_passage
 from monitor.stance.rules import RuleStance
 from monitor.stance.training.fnc1 import LABELS, load, split_train
 from monitor.stance.training.train import BASE_SHA256, MAX_LENGTH, RELATED_FLOOR
 
-VERSION = "minilm-fnc1-v2"
+VERSION = "minilm-fnc1-v3"
 STANCE_LABELS = dict(zip(LABEL_STANCES, LABELS, strict=True))
 # Our own sentences (not from any data set): a fixed sample whose outputs a test reproduces.
 OWN_SAMPLE = (
@@ -132,16 +132,19 @@ def calibrate(directory: Path, dev: list[Any]) -> dict[str, Any]:
     readings = [rules.read_cues(e.claim, texts[e.body], floor=min(FLOORS)) for e in dev]
     relatedness = np.array([r.relatedness for r in readings])
     candidates = [i for i, r in enumerate(readings) if r.stance is not None]
-    runtime = _Runtime(directory, ModelCard.read(directory), None)
+    card = ModelCard.read(directory)
+    runtime = _Runtime(directory, card, None)
     logp = np.full((len(dev), 4), -30.0)
     logp[:, 3] = 0.0  # pairs under every floor: unrelated
     cue = np.array([LABEL_STANCES.index(r.stance) if r.stance else 3 for r in readings])
     blocks_support = np.array([r.blocks_support for r in readings])
     lead_denial = np.array([r.lead_denial for r in readings])
+    words = card.max_words
     for start in range(0, len(candidates), 64):
         chunk = candidates[start : start + 64]
         pairs = [
-            (dev[i].claim, select_passage(dev[i].claim, texts[dev[i].body]).text) for i in chunk
+            (dev[i].claim, select_passage(dev[i].claim, texts[dev[i].body], max_words=words).text)
+            for i in chunk
         ]
         logp[chunk] = np.log(np.maximum(runtime.probabilities(pairs), 1e-9))
     probabilities = np.exp(logp)
@@ -152,10 +155,10 @@ def calibrate(directory: Path, dev: list[Any]) -> dict[str, Any]:
         scores = logp + np.array(bias)
         scores[rows, cue] += np.array(bonus)[cue]
         label = scores.argmax(axis=1)
-        weak = ((label < 2) & (probabilities[rows, label] < alert)) | (
-            (label == 0) & blocks_support
-        )
-        label = np.where(weak, 2, label)
+        weak = (label < 2) & (probabilities[rows, label] < alert)
+        off_topic = weak & (probabilities[:, 3] > OFF_TOPIC)
+        label = np.where(weak | ((label == 0) & blocks_support), 2, label)
+        label = np.where(off_topic, 3, label)
         label = np.where(lead_denial & ((label == 0) | (label == 2)), 1, label)
         return np.where(relatedness < floor, 3, label)
 
@@ -217,6 +220,7 @@ def main(argv: list[str] | None = None) -> None:
         "version": VERSION,
         "onnx_sha256": onnx_sha256,
         "max_length": MAX_LENGTH,
+        "max_words": MAX_WORDS,
         "related_floor": RELATED_FLOOR,
         "label_bias": [0.0, 0.0, 0.0, 0.0],
         "alert_floor": 0.0,
@@ -233,6 +237,8 @@ def main(argv: list[str] | None = None) -> None:
     training = args.checkpoint.parent / "training.json"
     if training.exists():
         card["training"] = json.loads(training.read_text(encoding="utf-8"))
+        for key in ("max_length", "max_words"):  # the passages it was trained on
+            card[key] = card["training"].get(key, card[key])
     (args.out / "model.json").write_text(json.dumps(card, indent=2) + "\n", encoding="utf-8")
     _, dev = split_train(load(args.data, "train"))
     card.update(calibrate(args.out, dev))
