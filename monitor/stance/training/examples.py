@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from monitor.stance.lexical import STOP_WORDS, ArticleText, tokenize
-from monitor.stance.passage import MAX_WORDS, select_passage
+from monitor.stance.passage import select_passage
 from monitor.stance.rules import RuleStance
 from monitor.stance.training.fnc1 import LABELS, Example, stories
 
@@ -39,7 +39,10 @@ RELATED_FLOOR = 0.15  # rule overlap under which a pair never reaches the encode
 SHORT_SHARE = 0.25  # of training pairs whose passage is only the best sentence (short articles)
 HARD_PER_CLAIM = 3  # hard negatives per FNC-1 train headline
 HARD_CANDIDATES = 40  # bodies per headline scored by rule relatedness, by shared rare words
-ITEMS_FORMAT = 1
+# Article words per training passage (minilm-fnc1-v3). Inference reads the length from the
+# model's card; v1 and v2 were trained on passage.MAX_WORDS (90).
+PASSAGE_WORDS = 140
+ITEMS_FORMAT = 2  # 2: the header says the passage length (max_words, max_length)
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,7 +80,7 @@ def fnc1_items(
     rng: random.Random | None,
     *,
     kind: str = "fnc1",
-    max_words: int = MAX_WORDS,
+    max_words: int = PASSAGE_WORDS,
 ) -> tuple[list[Item], Counter[str]]:
     """Items for the pairs at or above the floor, and the labels of those under it.
 
@@ -114,7 +117,7 @@ def hard_negatives(
     rng: random.Random,
     *,
     per_claim: int = HARD_PER_CLAIM,
-    max_words: int = MAX_WORDS,
+    max_words: int = PASSAGE_WORDS,
 ) -> list[Item]:
     """Headlines with the most word-sharing bodies of other stories, labelled unrelated."""
     story = stories(examples)
@@ -190,7 +193,7 @@ def negated_items(items: list[Item]) -> list[Item]:
 
 
 def build(
-    fit: list[Example], dev: list[Example], *, max_words: int = MAX_WORDS
+    fit: list[Example], dev: list[Example], *, max_words: int = PASSAGE_WORDS
 ) -> tuple[list[Item], list[Item], Counter[str]]:
     """(training items of every kind, dev items, dev labels under the floor); passages of at
     most `max_words` article words."""

@@ -23,10 +23,10 @@ from typing import Any
 from monitor.stance.encoder import LABEL_STANCES, OFF_TOPIC, EncoderStance, ModelCard, _Runtime
 from monitor.stance.lexical import ArticleText
 from monitor.stance.metrics import fnc_score, per_class
-from monitor.stance.passage import MAX_WORDS, select_passage
+from monitor.stance.passage import select_passage
 from monitor.stance.rules import RuleStance
 from monitor.stance.training.fnc1 import LABELS, load, split_train
-from monitor.stance.training.train import BASE_SHA256, MAX_LENGTH, RELATED_FLOOR
+from monitor.stance.training.train import BASE_SHA256, MAX_LENGTH, PASSAGE_WORDS, RELATED_FLOOR
 
 VERSION = "minilm-fnc1-v3"
 STANCE_LABELS = dict(zip(LABEL_STANCES, LABELS, strict=True))
@@ -220,7 +220,7 @@ def main(argv: list[str] | None = None) -> None:
         "version": VERSION,
         "onnx_sha256": onnx_sha256,
         "max_length": MAX_LENGTH,
-        "max_words": MAX_WORDS,
+        "max_words": PASSAGE_WORDS,
         "related_floor": RELATED_FLOOR,
         "label_bias": [0.0, 0.0, 0.0, 0.0],
         "alert_floor": 0.0,

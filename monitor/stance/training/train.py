@@ -7,7 +7,7 @@ On a CPU, in one go (prepare the pairs, then fit):
 On an accelerator machine that has torch but not this project's data or base model:
 
     python -m monitor.stance.training.train prepare --data ../shared/data/fnc1 \\
-        --items carry/items.jsonl.gz --max-words 140 --max-length 192  # here: pairs, passages cut
+        --items carry/items.jsonl.gz                   # here: the pairs, passages cut
     python -m monitor.stance.training.weights pack --out carry/base  # base weights as fp16
     python -m monitor.stance.training.train fit --items carry/items.jsonl.gz \\
         --base carry/base --out OUT --sweep gpu-long2   # there; writes fp16 weights in parts
@@ -32,18 +32,32 @@ from pathlib import Path
 from typing import Any
 
 from monitor.stance.metrics import fnc_score, per_class
-from monitor.stance.passage import MAX_WORDS
-from monitor.stance.training.examples import RELATED_FLOOR, Item, build, read_items, write_items
+from monitor.stance.training.examples import (
+    PASSAGE_WORDS,
+    RELATED_FLOOR,
+    Item,
+    build,
+    read_items,
+    write_items,
+)
 from monitor.stance.training.fnc1 import LABELS, fnc1_sums, load, split_train
 
-__all__ = ["BASE_SHA256", "MAX_LENGTH", "RELATED_FLOOR", "Config", "epoch_sample", "main"]
+__all__ = [
+    "BASE_SHA256",
+    "MAX_LENGTH",
+    "PASSAGE_WORDS",
+    "RELATED_FLOOR",
+    "Config",
+    "epoch_sample",
+    "main",
+]
 
 BASE_SHA256 = {
     "model.safetensors": "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db",
     "tokenizer.json": "be50c3628f2bf5bb5e3a7f17b1f74611b2561a3a27eeab05e5aa30f411572037",
     "config.json": "953f9c0d463486b10a6871cc2fd59f223b2c70184f49815e7efbcab5d8908b41",
 }
-MAX_LENGTH = 128  # word pieces per pair unless `prepare --max-length` says otherwise (v3: 192)
+MAX_LENGTH = 192  # word pieces per (claim, passage) pair (minilm-fnc1-v3; v1 and v2: 128)
 
 
 @dataclass(frozen=True)
@@ -89,13 +103,15 @@ SWEEPS = {
         replace(_GPU, name="gpu-no-negated-seed2", negated=False, seed=2),
     ],
     # After the dev split became a split by story (minilm-fnc1-v2): the two best of the above.
+    # gpu, gpu2 and gpu3 read 90-word passages at 128 word pieces (`prepare --max-words 90
+    # --max-length 128`).
     "gpu3": [
         replace(_GPU, name="story-split-disagree3", negated=False, disagree_copies=3),
         replace(_GPU, name="story-split", negated=False),
     ],
-    # minilm-fnc1-v3: passages of 140 words read at 192 word pieces (`train prepare --max-words
-    # 140 --max-length 192`), in three rounds of seeds; FNC-1 bodies often say where they stand
-    # beyond their first claim-like lines. 140 words keep the FNC-1 test set under 2 minutes on
+    # minilm-fnc1-v3: passages of 140 words read at 192 word pieces (`prepare`'s defaults since),
+    # in three rounds of seeds; FNC-1 bodies often say where they stand beyond their first
+    # claim-like lines. 140 words keep the FNC-1 test set under 2 minutes on
     # 2 cores (180 words would have taken about 3).
     "gpu-long": [
         replace(_GPU, name="long-disagree3", negated=False, disagree_copies=3),
@@ -161,7 +177,7 @@ def base_model_dir() -> Path:
 
 
 def prepare(
-    data: Path, *, max_words: int = MAX_WORDS, max_length: int = MAX_LENGTH
+    data: Path, *, max_words: int = PASSAGE_WORDS, max_length: int = MAX_LENGTH
 ) -> tuple[list[Item], list[Item], dict[str, Any]]:
     """The training and dev items, with passages of at most `max_words` article words for an
     encoder that reads `max_length` word pieces (both travel in the items' header)."""
@@ -338,7 +354,7 @@ def fit(
     else:
         train, dev, header = prepared
     base_note = weights.verify_base(base)
-    max_length = int(header.get("max_length", MAX_LENGTH))
+    max_length = int(header["max_length"])
     trainer = _Trainer(base, device, max_length)
     print(
         "device",
@@ -382,7 +398,7 @@ def fit(
             "base": base_note,
             "items": {k: v for k, v in header.items() if k != "format"},
             "max_length": max_length,
-            "max_words": int(header.get("max_words", MAX_WORDS)),
+            "max_words": int(header["max_words"]),
             "seconds": round(time.time() - started),
         }
         out.mkdir(parents=True, exist_ok=True)
@@ -403,7 +419,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--device", default="auto")
     parser.add_argument("--threads", type=int, default=2, help="CPU threads for torch")
     parser.add_argument(
-        "--max-words", type=int, default=MAX_WORDS, help="article words per passage (prepare)"
+        "--max-words", type=int, default=PASSAGE_WORDS, help="article words per passage (prepare)"
     )
     parser.add_argument(
         "--max-length", type=int, default=MAX_LENGTH, help="word pieces per pair (prepare)"
