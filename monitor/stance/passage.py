@@ -1,9 +1,10 @@
 """The part of an article a cross-encoder reads for a claim: its most claim-like sentences. Pure.
 
-A small encoder reads at most ~128 word pieces, and a news body is far longer, so the article is
-cut to the sentences that share the most content words with the claim (the stance is usually
-expressed where the claim's words are), kept in article order, plus the lede, which often says
-what the article does with the story. Training and inference use this same function.
+A small encoder reads a few hundred word pieces at most (the shipped model: 192, from its card),
+and a news body is far longer, so the article is cut to the sentences that share the most content
+words with the claim (the stance is usually expressed where the claim's words are), kept in
+article order, plus the lede, which often says what the article does with the story. Training
+and inference use this same function.
 
 Lines without sentence-final punctuation (the headline and subheadings that extraction keeps as
 lines of their own, captions, bylines) are left out when the article has prose: the encoder is
@@ -18,7 +19,9 @@ from dataclasses import dataclass
 
 from monitor.stance.lexical import STOP_WORDS, ArticleText, Token, tokenize
 
-MAX_WORDS = 90  # words of article text kept (about 120 word pieces with the claim's share)
+# Words of article text kept when the caller does not say (about 120 word pieces with the
+# claim's share): what minilm-fnc1-v1 and v2 read. A model's card gives its own (`max_words`).
+MAX_WORDS = 90
 MAX_SENTENCE_WORDS = 45  # a very long "sentence" (a list, a table) is cut to this
 _PROSE_END = re.compile(r"[.!?\u2026][\"'\u201d\u2019)\]]*$")
 
