@@ -1,0 +1,184 @@
+"""The encoder's calibration: scores from confusion counts, the grid search with its story folds,
+and calibrating an exported model again (`export --from-model`) through the product path."""
+
+from __future__ import annotations
+
+import json
+import random
+import shutil
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from monitor.stance import encoder
+from monitor.stance.encoder import EncoderStance, ModelCard, packaged_model_dir
+from monitor.stance.metrics import fnc_score, per_class
+from monitor.stance.training import calibration, export
+from monitor.stance.training.calibration import (
+    Calibration,
+    DevReadings,
+    choose,
+    predict,
+    scores,
+    story_folds,
+)
+from monitor.stance.training.fnc1 import LABELS, load, split_train
+from tests.fixtures_paths import require_shared
+
+AGREE, DISAGREE, DISCUSS, UNRELATED = range(4)
+
+
+def confusion_of(gold: list[int], predicted: list[int]) -> np.ndarray[Any, Any]:
+    matrix = np.zeros((4, 4), dtype=np.int64)
+    for g, p in zip(gold, predicted, strict=True):
+        matrix[g, p] += 1
+    return matrix
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_scores_from_confusion_counts_are_the_metrics_figures(seed: int) -> None:
+    rng = random.Random(seed)
+    size = rng.randint(1, 300)
+    gold = [rng.choice(range(4)) for _ in range(size)]
+    predicted = [rng.choice(range(4)) for _ in range(size)]
+    fnc, macro, f1 = scores(confusion_of(gold, predicted))
+    names = ([LABELS[k] for k in gold], [LABELS[k] for k in predicted])
+    assert float(fnc) == pytest.approx(fnc_score(*names))
+    assert list(f1) == pytest.approx([s.f1 for s in per_class(*names)])
+    assert float(macro) == pytest.approx(sum(s.f1 for s in per_class(*names)) / 4)
+
+
+def test_scores_keep_leading_axes_and_an_empty_matrix_scores_zero() -> None:
+    stack = np.stack([confusion_of([0, 1], [0, 1]), np.zeros((4, 4), dtype=np.int64)])
+    fnc, macro, _ = scores(stack)
+    assert fnc.tolist() == [100.0, 0.0]
+    assert macro.tolist() == [0.5, 0.0]  # two labels of four, both right
+
+
+def test_folds_hold_whole_stories_and_are_reproducible() -> None:
+    story = np.array([n // 3 for n in range(60)])  # 20 stories of 3 pairs
+    folds = story_folds(story)
+    assert (folds == story_folds(story)).all()
+    for number in range(20):
+        assert len(set(folds[story == number])) == 1
+    assert sorted(set(folds.tolist())) == list(range(calibration.FOLDS))
+
+
+def readings(unrelated_right_when_related: bool) -> DevReadings:
+    """40 stories: agree and discuss pairs the encoder gets right, and pairs it calls unrelated
+    at high relatedness (0.8) whose gold label is discuss, or unrelated."""
+    rng = np.random.default_rng(7)
+    gold, logp, related = [], [], []
+    confident = {
+        AGREE: [0.9, 0.02, 0.06, 0.02],
+        DISCUSS: [0.05, 0.02, 0.9, 0.03],
+        UNRELATED: [0.03, 0.02, 0.1, 0.85],
+    }
+    for _ in range(40):
+        for label in (AGREE, DISCUSS, DISCUSS):
+            gold.append(label)
+            logp.append(np.log(confident[label]))
+            related.append(rng.uniform(0.4, 1.0))
+        gold.append(UNRELATED if unrelated_right_when_related else DISCUSS)
+        logp.append(np.log(confident[UNRELATED]))
+        related.append(0.8)
+    size = len(gold)
+    return DevReadings(
+        gold=np.array(gold),
+        logp=np.array(logp),
+        relatedness=np.array(related),
+        cue=np.full(size, DISCUSS),
+        blocks_support=np.zeros(size, dtype=bool),
+        lead_denial=np.zeros(size, dtype=bool),
+        story=np.arange(size) // 4,
+    )
+
+
+@pytest.fixture
+def small_grid(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(calibration, "BIASES", (0.0,))
+    monkeypatch.setattr(calibration, "BONUSES", (0.0,))
+    monkeypatch.setattr(calibration, "HEDGE_BONUSES", (0.0,))
+
+
+def test_the_search_stops_trusting_unrelated_where_it_is_wrong_on_related_articles(
+    small_grid: None,
+) -> None:
+    chosen, cross_validated = choose(readings(unrelated_right_when_related=False))
+    assert chosen.unrelated_slope < 0
+    assert cross_validated["fnc_score"] == 100.0
+    assert cross_validated["folds"] == calibration.FOLDS
+
+
+def test_the_search_keeps_unrelated_where_the_encoder_is_right(small_grid: None) -> None:
+    chosen, cross_validated = choose(readings(unrelated_right_when_related=True))
+    assert chosen.unrelated_slope == 0.0
+    assert cross_validated["macro_f1"] == pytest.approx(0.75)  # no disagree pairs to score
+
+
+def test_predict_replays_the_floor_the_guards_and_the_denying_lead() -> None:
+    base = readings(unrelated_right_when_related=True)
+    rows = 4
+    custom = DevReadings(
+        gold=base.gold[:rows],
+        logp=np.log(np.array([[0.9, 0.02, 0.06, 0.02]] * rows)),
+        relatedness=np.array([0.2, 0.8, 0.8, 0.8]),
+        cue=np.full(rows, AGREE),
+        blocks_support=np.array([False, False, True, False]),
+        lead_denial=np.array([False, False, False, True]),
+        story=np.arange(rows),
+    )
+    plain = Calibration(0.3, (0.0,) * 4, (0.0,) * 4, 0.0)  # type: ignore[arg-type]
+    assert predict(custom, plain).tolist() == [UNRELATED, AGREE, DISCUSS, DISAGREE]
+
+
+@pytest.fixture(scope="module")
+def dev_sample(shared_data: Path) -> list[Any]:
+    _, dev = split_train(load(require_shared(shared_data / "fnc1"), "train"))
+    return dev[:400]
+
+
+def test_the_replay_gives_the_product_paths_verdicts(dev_sample: list[Any]) -> None:
+    model = EncoderStance()
+    card = model.card
+    shipped = Calibration(
+        card.related_floor,
+        card.label_bias,
+        card.rule_bonus,
+        card.unrelated_slope,
+        card.alert_floor,
+    )
+    replayed = predict(export.read_dev(model.directory, dev_sample), shipped)
+    judged = model.judge_many([(e.claim, e.body) for e in dev_sample])
+    assert [LABELS[k] for k in replayed] == [export.STANCE_LABELS[j.stance] for j in judged]
+    assert sum(label != UNRELATED for label in replayed) > 50  # the encoder ran
+
+
+def test_an_exported_model_is_calibrated_again_without_its_checkpoint(
+    tmp_path: Path, dev_sample: list[Any], small_grid: None
+) -> None:
+    out = tmp_path / "model"
+    out.mkdir()
+    card = export.copied_card(packaged_model_dir(), out, "test-recalibrated")
+    export.finish(out, card, dev_sample)  # raises if the product path and the replay disagree
+    written = json.loads((out / "model.json").read_text(encoding="utf-8"))
+    assert written["version"] == "test-recalibrated"
+    assert written["calibrated_from"] == ModelCard.read(packaged_model_dir()).version
+    assert written["dev"]["pairs"] == len(dev_sample)
+    assert written["dev_cross_validated"]["folds"] == calibration.FOLDS
+    recorded = json.loads((out / "recorded.json").read_text(encoding="utf-8"))
+    model = EncoderStance(out)
+    for row in recorded["own"]:
+        judgement = model.judge(row["claim"], row["article"])
+        assert (judgement.stance.value, judgement.confidence) == (row["stance"], row["confidence"])
+        assert judgement.model_version == "test-recalibrated"
+
+
+def test_recalibrating_into_the_source_directory_is_refused(tmp_path: Path) -> None:
+    shutil.copytree(packaged_model_dir(), tmp_path / "model")
+    with pytest.raises(SystemExit) as exit_info:
+        export.main(["--from-model", str(tmp_path / "model"), "--out", str(tmp_path / "model")])
+    assert exit_info.value.code == 2
+    assert encoder.ModelCard.read(tmp_path / "model") == ModelCard.read(packaged_model_dir())
