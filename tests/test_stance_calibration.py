@@ -1,10 +1,9 @@
-"""The encoder's calibration: scores from confusion counts, the grid search with its story folds,
-and calibrating an exported model again (`export --from-model`) through the product path."""
+"""The encoder's calibration: the grid search with its story folds, and calibrating an exported
+model again (`export --from-model`) through the product path."""
 
 from __future__ import annotations
 
 import json
-import random
 import shutil
 from pathlib import Path
 from typing import Any
@@ -14,47 +13,18 @@ import pytest
 
 from monitor.stance import encoder
 from monitor.stance.encoder import EncoderStance, ModelCard, packaged_model_dir
-from monitor.stance.metrics import fnc_score, per_class
 from monitor.stance.training import calibration, export
 from monitor.stance.training.calibration import (
     Calibration,
     DevReadings,
     choose,
     predict,
-    scores,
     story_folds,
 )
 from monitor.stance.training.fnc1 import LABELS, load, split_train
 from tests.fixtures_paths import require_shared
 
 AGREE, DISAGREE, DISCUSS, UNRELATED = range(4)
-
-
-def confusion_of(gold: list[int], predicted: list[int]) -> np.ndarray[Any, Any]:
-    matrix = np.zeros((4, 4), dtype=np.int64)
-    for g, p in zip(gold, predicted, strict=True):
-        matrix[g, p] += 1
-    return matrix
-
-
-@pytest.mark.parametrize("seed", range(5))
-def test_scores_from_confusion_counts_are_the_metrics_figures(seed: int) -> None:
-    rng = random.Random(seed)
-    size = rng.randint(1, 300)
-    gold = [rng.choice(range(4)) for _ in range(size)]
-    predicted = [rng.choice(range(4)) for _ in range(size)]
-    fnc, macro, f1 = scores(confusion_of(gold, predicted))
-    names = ([LABELS[k] for k in gold], [LABELS[k] for k in predicted])
-    assert float(fnc) == pytest.approx(fnc_score(*names))
-    assert list(f1) == pytest.approx([s.f1 for s in per_class(*names)])
-    assert float(macro) == pytest.approx(sum(s.f1 for s in per_class(*names)) / 4)
-
-
-def test_scores_keep_leading_axes_and_an_empty_matrix_scores_zero() -> None:
-    stack = np.stack([confusion_of([0, 1], [0, 1]), np.zeros((4, 4), dtype=np.int64)])
-    fnc, macro, _ = scores(stack)
-    assert fnc.tolist() == [100.0, 0.0]
-    assert macro.tolist() == [0.5, 0.0]  # two labels of four, both right
 
 
 def test_folds_hold_whole_stories_and_are_reproducible() -> None:

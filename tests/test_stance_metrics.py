@@ -1,13 +1,19 @@
-"""FNC-1 scorer, accuracy, per-class and macro F1 and confusion matrix on hand-made labels."""
+"""FNC-1 scorer, accuracy, per-class and macro F1, confusion matrix and bootstrap intervals on
+hand-made and random labels."""
 
 from __future__ import annotations
 
+import random
+
+import numpy as np
 import pytest
 
 from monitor.stance.metrics import (
     FNC_LABELS,
     accuracy,
+    bootstrap_intervals,
     confusion,
+    confusion_scores,
     fnc_points,
     fnc_score,
     macro_f1,
@@ -90,3 +96,80 @@ def test_macro_f1_over_chosen_labels() -> None:
 def test_length_mismatch_is_an_error() -> None:
     with pytest.raises(ValueError, match="2 gold labels but 1 predictions"):
         fnc_score(["agree", "discuss"], ["agree"])
+
+
+def random_labels(seed: int, size: int) -> tuple[list[str], list[str]]:
+    rng = random.Random(seed)
+    return [rng.choice(FNC_LABELS) for _ in range(size)], [
+        rng.choice(FNC_LABELS) for _ in range(size)
+    ]
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_scores_from_confusion_counts_are_the_label_lists_figures(seed: int) -> None:
+    gold, predicted = random_labels(seed, random.Random(seed).randint(1, 300))
+    fnc, macro, f1 = confusion_scores(confusion(gold, predicted))
+    assert float(fnc) == pytest.approx(fnc_score(gold, predicted))
+    assert list(f1) == pytest.approx([s.f1 for s in per_class(gold, predicted)])
+    assert float(macro) == pytest.approx(macro_f1(gold, predicted))
+
+
+def test_scores_from_confusion_counts_keep_leading_axes_and_score_nothing_as_zero() -> None:
+    right = confusion(["agree", "disagree"], ["agree", "disagree"])
+    fnc, macro, _ = confusion_scores(np.stack([right, np.zeros((4, 4))]))
+    assert fnc.tolist() == [100.0, 0.0]
+    assert macro.tolist() == [0.5, 0.0]  # two labels of four, both right
+
+
+def test_a_perfect_run_has_a_point_interval() -> None:
+    gold, _ = random_labels(1, 200)
+    intervals = bootstrap_intervals(gold, gold, [n // 4 for n in range(200)], resamples=200)
+    assert intervals["fnc_score"].low == intervals["fnc_score"].high == 100.0
+
+
+def test_bootstrap_intervals_hold_the_estimate_and_narrow_with_more_data() -> None:
+    def noisy(size: int) -> tuple[list[str], list[str]]:
+        rng = random.Random(size)
+        gold = [rng.choice(FNC_LABELS) for _ in range(size)]
+        return gold, [g if rng.random() < 0.7 else rng.choice(FNC_LABELS) for g in gold]
+
+    widths = []
+    for size in (200, 5000):
+        gold, predicted = noisy(size)
+        interval = bootstrap_intervals(gold, predicted, list(range(size)), resamples=300)
+        fnc = interval["fnc_score"]
+        assert fnc.low < fnc_score(gold, predicted) < fnc.high
+        assert interval["macro_f1"].low < macro_f1(gold, predicted) < interval["macro_f1"].high
+        widths.append(fnc.high - fnc.low)
+    assert widths[1] < widths[0] / 3  # about sqrt(25) = 5 times narrower
+
+
+def test_bootstrap_intervals_are_reproducible_and_resample_whole_groups() -> None:
+    gold, predicted = random_labels(3, 400)
+    groups = [n // 20 for n in range(400)]
+    first = bootstrap_intervals(gold, predicted, groups, resamples=100, seed=5)
+    assert first == bootstrap_intervals(gold, predicted, groups, resamples=100, seed=5)
+    # Twenty copies of each pair in one group carry no more evidence than one pair each would.
+    repeated = (
+        [g for g in gold[:20] for _ in range(20)],
+        [p for p in predicted[:20] for _ in range(20)],
+    )
+    as_groups = bootstrap_intervals(*repeated, [n // 20 for n in range(400)], resamples=300)
+    as_pairs = bootstrap_intervals(*repeated, list(range(400)), resamples=300)
+    width = {
+        k: v.high - v.low
+        for k, v in (("groups", as_groups["fnc_score"]), ("pairs", as_pairs["fnc_score"]))
+    }
+    assert width["groups"] > 2 * width["pairs"]
+
+
+def test_bootstrap_macro_f1_can_leave_labels_out() -> None:
+    gold = ["agree", "disagree", "discuss"] * 30
+    intervals = bootstrap_intervals(gold, gold, range(90), macro_labels=FNC_LABELS[:3])
+    assert intervals["macro_f1"].low == 1.0  # no unrelated pairs: 0.75 over all four labels
+    assert bootstrap_intervals(gold, gold, range(90))["macro_f1"].high == 0.75
+
+
+def test_bootstrap_needs_a_group_per_label() -> None:
+    with pytest.raises(ValueError, match="groups"):
+        bootstrap_intervals(["agree"], ["agree"], [])

@@ -1,13 +1,18 @@
-"""Scoring of stance labels: FNC-1 score, accuracy, per-class and macro F1, confusion. Pure.
+"""Scoring of stance labels: FNC-1 score, accuracy, per-class and macro F1, confusion, and
+bootstrap intervals. Pure.
 
 Labels are FNC-1's: agree, disagree, discuss, unrelated (see `Stance.fnc_label`).
 """
 
 from __future__ import annotations
 
+import random
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
 
 FNC_LABELS = ("agree", "disagree", "discuss", "unrelated")
 RELATED = frozenset({"agree", "disagree", "discuss"})
@@ -90,3 +95,56 @@ def macro_f1(
     """Unweighted mean of the per-class F1 over `labels`."""
     scores = per_class(gold, predicted, labels)
     return sum(s.f1 for s in scores) / len(scores) if scores else 0.0
+
+
+def confusion_scores(matrix: Any) -> tuple[Any, Any, Any]:
+    """FNC score (percent), macro-F1 and per-label F1 from confusion counts (gold x predicted,
+    4 x 4 in FNC_LABELS order in the last two axes; leading axes are kept): the figures of
+    `fnc_score` and `per_class`, for many matrices at once."""
+    counts = np.asarray(matrix, dtype=float)
+    hits = np.diagonal(counts, axis1=-2, axis2=-1)
+    best = counts[..., :3, :].sum(axis=(-2, -1)) + 0.25 * counts[..., 3, :].sum(axis=-1)
+    earned = 0.25 * (counts[..., :3, :3].sum(axis=(-2, -1)) + hits[..., 3])
+    earned = earned + 0.75 * hits[..., :3].sum(axis=-1)
+    fnc = np.where(best > 0, 100.0 * earned / np.maximum(best, 1e-12), 0.0)
+    spread = counts.sum(axis=-2) + counts.sum(axis=-1)  # 2 tp + fp + fn
+    f1 = np.where(spread > 0, 2.0 * hits / np.maximum(spread, 1e-12), 0.0)
+    return fnc, f1.mean(axis=-1), f1
+
+
+@dataclass(frozen=True, slots=True)
+class Interval:
+    low: float
+    high: float
+
+
+def bootstrap_intervals(
+    gold: Sequence[str],
+    predicted: Sequence[str],
+    groups: Sequence[Hashable],
+    *,
+    resamples: int = 1000,
+    level: float = 0.95,
+    seed: int = 0,
+    macro_labels: Sequence[str] = FNC_LABELS,
+) -> dict[str, Interval]:
+    """Percentile bootstrap intervals of the FNC score, macro-F1 (over `macro_labels`) and
+    disagree F1, resampling whole groups (pairs that share an article are not independent)
+    with replacement."""
+    _check(gold, predicted)
+    if len(groups) != len(gold):
+        raise ValueError(f"{len(gold)} labels but {len(groups)} groups")
+    index = {label: n for n, label in enumerate(FNC_LABELS)}
+    number: dict[Hashable, int] = {}
+    per_group = np.zeros((len(set(groups)), 4, 4))
+    for truth, guess, group in zip(gold, predicted, groups, strict=True):
+        per_group[number.setdefault(group, len(number)), index[truth], index[guess]] += 1
+    rng = np.random.default_rng(random.Random(seed).getrandbits(64))
+    weights = rng.multinomial(len(number), [1 / len(number)] * len(number), size=resamples)
+    fnc, _, f1 = confusion_scores(np.einsum("rg,gij->rij", weights, per_group))
+    macro = f1[:, [index[label] for label in macro_labels]].mean(axis=1)
+    tail = 100 * (1 - level) / 2
+    return {
+        name: Interval(*(float(x) for x in np.percentile(values, [tail, 100 - tail])))
+        for name, values in (("fnc_score", fnc), ("macro_f1", macro), ("disagree_f1", f1[:, 1]))
+    }

@@ -6,9 +6,11 @@ Run: .venv/bin/python -m tests.benchmarks.stance_eval [--dataset fnc1|emergent|b
 FNC-1: claim = headline, article = body. Emergent: claim = claim headline, article = the article's
 headline; for / against / observing are scored as agree / disagree / discuss (Emergent has no
 unrelated pairs, so an `unrelated` answer there is simply wrong). Prints the FNC score, accuracy,
-per-class precision / recall / F1, macro-F1 over the four FNC labels, a confusion matrix and
-pairs per second. The default model is the product's (`default_stance_model`, what `monitor check`
-and `monitor stance --pairs` use); `--model rules` runs the rule baseline.
+per-class precision / recall / F1, macro-F1 over the four FNC labels, a confusion matrix,
+95% bootstrap intervals of the FNC score, macro-F1 and disagree F1 (1,000 resamples of whole
+articles for FNC-1, whose bodies each carry many headlines, and of whole claims for Emergent)
+and pairs per second. The default model is the product's (`default_stance_model`, what
+`monitor check` and `monitor stance --pairs` use); `--model rules` runs the rule baseline.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from monitor.stance.encoder import BATCH_ARTICLE_CACHE, EncoderStance
 from monitor.stance.metrics import (
     FNC_LABELS,
     accuracy,
+    bootstrap_intervals,
     confusion,
     fnc_score,
     macro_f1,
@@ -34,9 +37,14 @@ from tests.benchmarks.stance_data import Pair, load_emergent, load_fnc1
 
 
 def evaluate(
-    model: StanceModel, name: str, pairs: Sequence[Pair], macro_labels: Sequence[str] = FNC_LABELS
+    model: StanceModel,
+    name: str,
+    pairs: Sequence[Pair],
+    macro_labels: Sequence[str] = FNC_LABELS,
+    group_by: str = "article",
 ) -> None:
-    """Judge every pair with `model` and print the figures."""
+    """Judge every pair with `model` and print the figures; the bootstrap resamples whole
+    groups of pairs that share their `group_by` text."""
     started = time.perf_counter()
     judged = judge_all(model, [(pair.claim, pair.article) for pair in pairs])
     predicted = [judgement.stance.fnc_label for judgement in judged]
@@ -61,6 +69,14 @@ def evaluate(
     print(" " * 10 + "".join(f"{label:>10}" for label in FNC_LABELS))
     for label, row in zip(FNC_LABELS, confusion(gold, predicted), strict=True):
         print(f"{label:<10}" + "".join(f"{count:10d}" for count in row))
+    groups = [getattr(pair, group_by) for pair in pairs]
+    intervals = bootstrap_intervals(gold, predicted, groups, macro_labels=macro_labels)
+    print(
+        f"95% intervals ({len(set(groups))} {group_by}s resampled 1,000 times; macro-F1 over"
+        f" {', '.join(macro_labels)}):"
+    )
+    for figure, interval in intervals.items():
+        print(f"  {figure:<12} {interval.low:8.4f} to {interval.high:.4f}")
     rate = len(pairs) / elapsed if elapsed else float("inf")
     print(f"time        {elapsed:.1f} s, {rate:.0f} pairs/s (one process)")
 
@@ -82,7 +98,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         evaluate(model, "FNC-1 competition test", load_fnc1()[: args.limit])
     if args.dataset in ("emergent", "both"):
         pairs = load_emergent(args.emergent_split)[: args.limit]
-        evaluate(model, f"Emergent {args.emergent_split}", pairs, FNC_LABELS[:3])
+        evaluate(model, f"Emergent {args.emergent_split}", pairs, FNC_LABELS[:3], "claim")
 
 
 if __name__ == "__main__":

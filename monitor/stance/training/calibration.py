@@ -3,7 +3,8 @@
 The input is what the product path sees for every dev pair (`DevReadings`): the encoder's
 log-probabilities, the rules' relatedness and cue label, and the guards' flags. `predict` replays
 `EncoderStance._decide` over all of them at once (`export` checks that the replay matches the
-product path exactly), and every grid point is scored from confusion counts, which makes the
+product path exactly), and every grid point is scored from confusion counts
+(`metrics.confusion_scores`), which makes the
 search about a thousand times faster than scoring label lists and lets the same search run once
 per held-out fold. The objective is macro-F1 + FNC score / 100.
 
@@ -24,6 +25,7 @@ from typing import Any
 import numpy as np
 
 from monitor.stance.encoder import OFF_TOPIC
+from monitor.stance.metrics import confusion_scores as scores
 
 # Relatedness floors the calibration may choose. Never under the rule baseline's threshold (0.3):
 # FNC-1's unrelated pairs are headlines matched with bodies from other stories, but the product
@@ -96,20 +98,6 @@ def predict(readings: DevReadings, calibration: Calibration) -> np.ndarray[Any, 
     label = np.where(off_topic, 3, label)
     label = np.where(readings.lead_denial & ((label == 0) | (label == 2)), 1, label)
     return np.where(readings.relatedness < c.related_floor, 3, label)
-
-
-def scores(confusion: np.ndarray[Any, Any]) -> tuple[Any, Any, Any]:
-    """FNC score (percent), macro-F1 and per-label F1 from confusion counts (gold x predicted,
-    4 x 4 in the last two axes; any leading axes are kept). The same figures as `metrics`."""
-    confusion = np.asarray(confusion, dtype=float)
-    hits = np.diagonal(confusion, axis1=-2, axis2=-1)
-    best = confusion[..., :3, :].sum(axis=(-2, -1)) + 0.25 * confusion[..., 3, :].sum(axis=-1)
-    earned = 0.25 * (confusion[..., :3, :3].sum(axis=(-2, -1)) + hits[..., 3])
-    earned = earned + 0.75 * hits[..., :3].sum(axis=-1)
-    fnc = np.where(best > 0, 100.0 * earned / np.maximum(best, 1e-12), 0.0)
-    spread = confusion.sum(axis=-2) + confusion.sum(axis=-1)  # 2 tp + fp + fn
-    f1 = np.where(spread > 0, 2.0 * hits / np.maximum(spread, 1e-12), 0.0)
-    return fnc, f1.mean(axis=-1), f1
 
 
 def _objective(confusion: np.ndarray[Any, Any]) -> Any:
