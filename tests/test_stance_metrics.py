@@ -1,13 +1,15 @@
-"""FNC-1 scorer, accuracy, per-class and macro F1, confusion matrix and bootstrap intervals on
-hand-made and random labels."""
+"""FNC-1 scorer, accuracy, per-class and macro F1, confusion matrix, bootstrap intervals and
+paired differences on hand-made and random labels; the stance benchmark that prints them."""
 
 from __future__ import annotations
 
 import random
+from pathlib import Path
 
 import numpy as np
 import pytest
 
+from monitor.stance.encoder import packaged_model_dir
 from monitor.stance.metrics import (
     FNC_LABELS,
     accuracy,
@@ -17,8 +19,11 @@ from monitor.stance.metrics import (
     fnc_points,
     fnc_score,
     macro_f1,
+    paired_difference_intervals,
     per_class,
 )
+from tests.benchmarks import stance_eval
+from tests.fixtures_paths import require_shared
 
 GOLD = ["agree", "disagree", "discuss", "discuss", "unrelated", "unrelated"]
 
@@ -170,6 +175,43 @@ def test_bootstrap_macro_f1_can_leave_labels_out() -> None:
     assert bootstrap_intervals(gold, gold, range(90))["macro_f1"].high == 0.75
 
 
+def test_a_model_compared_with_itself_differs_by_nothing() -> None:
+    gold, predicted = random_labels(4, 300)
+    same = paired_difference_intervals(gold, predicted, predicted, range(300), resamples=200)
+    assert all(interval.low == interval.high == 0.0 for interval in same.values())
+
+
+def test_a_consistently_better_model_has_a_positive_paired_difference() -> None:
+    rng = random.Random(6)
+    gold = [rng.choice(FNC_LABELS) for _ in range(1000)]
+    baseline = [g if rng.random() < 0.6 else rng.choice(FNC_LABELS) for g in gold]
+    # The same answers, with the wrong ones at every tenth pair put right.
+    pairs = enumerate(zip(gold, baseline, strict=True))
+    better = [g if n % 10 == 0 else b for n, (g, b) in pairs]
+    paired = paired_difference_intervals(gold, better, baseline, range(1000), resamples=500)
+    assert paired["fnc_score"].low > 0
+    assert paired["macro_f1"].low > 0
+    separate = [
+        bootstrap_intervals(gold, p, range(1000), resamples=500) for p in (better, baseline)
+    ]
+    # The two separate intervals overlap; the paired one sees the gain.
+    assert separate[0]["fnc_score"].low < separate[1]["fnc_score"].high
+
+
 def test_bootstrap_needs_a_group_per_label() -> None:
     with pytest.raises(ValueError, match="groups"):
         bootstrap_intervals(["agree"], ["agree"], [])
+
+
+def test_the_stance_benchmark_prints_intervals_and_paired_differences(
+    shared_data: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    require_shared(shared_data / "emergent")
+    shipped = str(packaged_model_dir())
+    argv = ["--dataset", "emergent", "--limit", "40", "--model-dir", shipped]
+    stance_eval.main([*argv, "--baseline-dir", shipped])
+    out = capsys.readouterr().out
+    assert "95% intervals (" in out
+    against = out[out.index("against ") :]
+    # The same model on both sides: every paired difference is exactly zero.
+    assert against.count("+0.0000 to +0.0000") == 3

@@ -1,7 +1,7 @@
 """Benchmark: a stance model on the FNC-1 competition test set and on Emergent. Reads shared data.
 
 Run: .venv/bin/python -m tests.benchmarks.stance_eval [--dataset fnc1|emergent|both] [--limit N]
-     [--emergent-split test|train|all]
+     [--emergent-split test|train|all] [--model-dir DIR] [--baseline-dir DIR]
 
 FNC-1: claim = headline, article = body. Emergent: claim = claim headline, article = the article's
 headline; for / against / observing are scored as agree / disagree / discuss (Emergent has no
@@ -11,6 +11,8 @@ per-class precision / recall / F1, macro-F1 over the four FNC labels, a confusio
 articles for FNC-1, whose bodies each carry many headlines, and of whole claims for Emergent)
 and pairs per second. The default model is the product's (`default_stance_model`, what
 `monitor check` and `monitor stance --pairs` use); `--model rules` runs the rule baseline.
+`--baseline-dir` judges the same pairs with another exported model too and prints 95% intervals
+of the paired differences (this model's figure minus the baseline's, on the same resamples).
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from monitor.stance.metrics import (
     confusion,
     fnc_score,
     macro_f1,
+    paired_difference_intervals,
     per_class,
 )
 from monitor.watchlist import default_stance_model
@@ -42,9 +45,11 @@ def evaluate(
     pairs: Sequence[Pair],
     macro_labels: Sequence[str] = FNC_LABELS,
     group_by: str = "article",
+    baseline: StanceModel | None = None,
 ) -> None:
     """Judge every pair with `model` and print the figures; the bootstrap resamples whole
-    groups of pairs that share their `group_by` text."""
+    groups of pairs that share their `group_by` text. With a `baseline`, also the intervals of
+    the paired differences."""
     started = time.perf_counter()
     judged = judge_all(model, [(pair.claim, pair.article) for pair in pairs])
     predicted = [judgement.stance.fnc_label for judgement in judged]
@@ -79,6 +84,16 @@ def evaluate(
         print(f"  {figure:<12} {interval.low:8.4f} to {interval.high:.4f}")
     rate = len(pairs) / elapsed if elapsed else float("inf")
     print(f"time        {elapsed:.1f} s, {rate:.0f} pairs/s (one process)")
+    if baseline is None:
+        return
+    judged = judge_all(baseline, [(pair.claim, pair.article) for pair in pairs])
+    theirs = [judgement.stance.fnc_label for judgement in judged]
+    print(f"against {baseline.version}: FNC score {fnc_score(gold, theirs):.2f}, difference")
+    differences = paired_difference_intervals(
+        gold, predicted, theirs, groups, macro_labels=macro_labels
+    )
+    for figure, interval in differences.items():
+        print(f"  {figure:<12} {interval.low:+8.4f} to {interval.high:+.4f}")
 
 
 def main(argv: Sequence[str] | None = None) -> None:
@@ -90,15 +105,23 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument(
         "--model-dir", type=Path, help="an exported model other than the shipped one"
     )
+    parser.add_argument(
+        "--baseline-dir", type=Path, help="an exported model to compare with, pair by pair"
+    )
     args = parser.parse_args(argv)
     model: StanceModel = default_stance_model() if args.model == "default" else RuleStance()
     if args.model_dir is not None:
         model = EncoderStance(args.model_dir, article_cache=BATCH_ARTICLE_CACHE)
+    baseline = None
+    if args.baseline_dir is not None:
+        baseline = EncoderStance(args.baseline_dir, article_cache=BATCH_ARTICLE_CACHE)
     if args.dataset in ("fnc1", "both"):
-        evaluate(model, "FNC-1 competition test", load_fnc1()[: args.limit])
+        pairs = load_fnc1()[: args.limit]
+        evaluate(model, "FNC-1 competition test", pairs, baseline=baseline)
     if args.dataset in ("emergent", "both"):
         pairs = load_emergent(args.emergent_split)[: args.limit]
-        evaluate(model, f"Emergent {args.emergent_split}", pairs, FNC_LABELS[:3], "claim")
+        name = f"Emergent {args.emergent_split}"
+        evaluate(model, name, pairs, FNC_LABELS[:3], "claim", baseline)
 
 
 if __name__ == "__main__":
