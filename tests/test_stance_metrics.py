@@ -12,6 +12,7 @@ import pytest
 from monitor.stance.encoder import packaged_model_dir
 from monitor.stance.metrics import (
     FNC_LABELS,
+    Resampling,
     accuracy,
     bootstrap_intervals,
     confusion,
@@ -128,7 +129,9 @@ def test_scores_from_confusion_counts_keep_leading_axes_and_score_nothing_as_zer
 
 def test_a_perfect_run_has_a_point_interval() -> None:
     gold, _ = random_labels(1, 200)
-    intervals = bootstrap_intervals(gold, gold, [n // 4 for n in range(200)], resamples=200)
+    intervals = bootstrap_intervals(
+        gold, gold, [n // 4 for n in range(200)], Resampling(resamples=200)
+    )
     assert intervals["fnc_score"].low == intervals["fnc_score"].high == 100.0
 
 
@@ -141,7 +144,9 @@ def test_bootstrap_intervals_hold_the_estimate_and_narrow_with_more_data() -> No
     widths = []
     for size in (200, 5000):
         gold, predicted = noisy(size)
-        interval = bootstrap_intervals(gold, predicted, list(range(size)), resamples=300)
+        interval = bootstrap_intervals(
+            gold, predicted, list(range(size)), Resampling(resamples=300)
+        )
         fnc = interval["fnc_score"]
         assert fnc.low < fnc_score(gold, predicted) < fnc.high
         assert interval["macro_f1"].low < macro_f1(gold, predicted) < interval["macro_f1"].high
@@ -152,15 +157,17 @@ def test_bootstrap_intervals_hold_the_estimate_and_narrow_with_more_data() -> No
 def test_bootstrap_intervals_are_reproducible_and_resample_whole_groups() -> None:
     gold, predicted = random_labels(3, 400)
     groups = [n // 20 for n in range(400)]
-    first = bootstrap_intervals(gold, predicted, groups, resamples=100, seed=5)
-    assert first == bootstrap_intervals(gold, predicted, groups, resamples=100, seed=5)
+    first = bootstrap_intervals(gold, predicted, groups, Resampling(resamples=100, seed=5))
+    assert first == bootstrap_intervals(gold, predicted, groups, Resampling(resamples=100, seed=5))
     # Twenty copies of each pair in one group carry no more evidence than one pair each would.
     repeated = (
         [g for g in gold[:20] for _ in range(20)],
         [p for p in predicted[:20] for _ in range(20)],
     )
-    as_groups = bootstrap_intervals(*repeated, [n // 20 for n in range(400)], resamples=300)
-    as_pairs = bootstrap_intervals(*repeated, list(range(400)), resamples=300)
+    as_groups = bootstrap_intervals(
+        *repeated, [n // 20 for n in range(400)], Resampling(resamples=300)
+    )
+    as_pairs = bootstrap_intervals(*repeated, list(range(400)), Resampling(resamples=300))
     width = {
         k: v.high - v.low
         for k, v in (("groups", as_groups["fnc_score"]), ("pairs", as_pairs["fnc_score"]))
@@ -170,14 +177,16 @@ def test_bootstrap_intervals_are_reproducible_and_resample_whole_groups() -> Non
 
 def test_bootstrap_macro_f1_can_leave_labels_out() -> None:
     gold = ["agree", "disagree", "discuss"] * 30
-    intervals = bootstrap_intervals(gold, gold, range(90), macro_labels=FNC_LABELS[:3])
+    intervals = bootstrap_intervals(gold, gold, range(90), Resampling(macro_labels=FNC_LABELS[:3]))
     assert intervals["macro_f1"].low == 1.0  # no unrelated pairs: 0.75 over all four labels
     assert bootstrap_intervals(gold, gold, range(90))["macro_f1"].high == 0.75
 
 
 def test_a_model_compared_with_itself_differs_by_nothing() -> None:
     gold, predicted = random_labels(4, 300)
-    same = paired_difference_intervals(gold, predicted, predicted, range(300), resamples=200)
+    same = paired_difference_intervals(
+        gold, predicted, predicted, range(300), Resampling(resamples=200)
+    )
     assert all(interval.low == interval.high == 0.0 for interval in same.values())
 
 
@@ -188,11 +197,14 @@ def test_a_consistently_better_model_has_a_positive_paired_difference() -> None:
     # The same answers, with the wrong ones at every tenth pair put right.
     pairs = enumerate(zip(gold, baseline, strict=True))
     better = [g if n % 10 == 0 else b for n, (g, b) in pairs]
-    paired = paired_difference_intervals(gold, better, baseline, range(1000), resamples=500)
+    paired = paired_difference_intervals(
+        gold, better, baseline, range(1000), Resampling(resamples=500)
+    )
     assert paired["fnc_score"].low > 0
     assert paired["macro_f1"].low > 0
     separate = [
-        bootstrap_intervals(gold, p, range(1000), resamples=500) for p in (better, baseline)
+        bootstrap_intervals(gold, p, range(1000), Resampling(resamples=500))
+        for p in (better, baseline)
     ]
     # The two separate intervals overlap; the paired one sees the gain.
     assert separate[0]["fnc_score"].low < separate[1]["fnc_score"].high

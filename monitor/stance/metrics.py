@@ -133,6 +133,20 @@ def _group_confusions(
     return per_group
 
 
+@dataclass(frozen=True, slots=True)
+class Resampling:
+    """How a bootstrap resamples: how many times, the intervals' level, the seed, and the labels
+    its macro-F1 is taken over."""
+
+    resamples: int = 1000
+    level: float = 0.95
+    seed: int = 0
+    macro_labels: Sequence[str] = FNC_LABELS
+
+
+RESAMPLING = Resampling()
+
+
 def _resampled_figures(per_group: Any, weights: Any, macro_labels: Sequence[str]) -> dict[str, Any]:
     fnc, _, f1 = confusion_scores(np.einsum("rg,gij->rij", weights, per_group))
     macro = f1[:, [FNC_LABELS.index(label) for label in macro_labels]].mean(axis=1)
@@ -157,18 +171,14 @@ def bootstrap_intervals(
     gold: Sequence[str],
     predicted: Sequence[str],
     groups: Sequence[Hashable],
-    *,
-    resamples: int = 1000,
-    level: float = 0.95,
-    seed: int = 0,
-    macro_labels: Sequence[str] = FNC_LABELS,
+    resampling: Resampling = RESAMPLING,
 ) -> dict[str, Interval]:
-    """Percentile bootstrap intervals of the FNC score, macro-F1 (over `macro_labels`) and
-    disagree F1, resampling whole groups (pairs that share an article are not independent)
-    with replacement."""
+    """Percentile bootstrap intervals of the FNC score, macro-F1 and disagree F1, resampling
+    whole groups (pairs that share an article are not independent) with replacement."""
     per_group = _group_confusions(gold, predicted, groups)
-    weights = _group_weights(len(per_group), resamples, seed)
-    return _intervals(_resampled_figures(per_group, weights, macro_labels), level)
+    weights = _group_weights(len(per_group), resampling.resamples, resampling.seed)
+    figures = _resampled_figures(per_group, weights, resampling.macro_labels)
+    return _intervals(figures, resampling.level)
 
 
 def paired_difference_intervals(
@@ -176,18 +186,14 @@ def paired_difference_intervals(
     predicted: Sequence[str],
     baseline: Sequence[str],
     groups: Sequence[Hashable],
-    *,
-    resamples: int = 1000,
-    level: float = 0.95,
-    seed: int = 0,
-    macro_labels: Sequence[str] = FNC_LABELS,
+    resampling: Resampling = RESAMPLING,
 ) -> dict[str, Interval]:
     """Intervals of (`predicted`'s figure - `baseline`'s) on the same pairs, both scored on each
     resample of whole groups: narrower than comparing two separate intervals, since most of the
     sampling noise (which pairs are hard) is shared."""
     ours = _group_confusions(gold, predicted, groups)
     theirs = _group_confusions(gold, baseline, groups)
-    weights = _group_weights(len(ours), resamples, seed)
-    a = _resampled_figures(ours, weights, macro_labels)
-    b = _resampled_figures(theirs, weights, macro_labels)
-    return _intervals({name: a[name] - b[name] for name in a}, level)
+    weights = _group_weights(len(ours), resampling.resamples, resampling.seed)
+    a = _resampled_figures(ours, weights, resampling.macro_labels)
+    b = _resampled_figures(theirs, weights, resampling.macro_labels)
+    return _intervals({name: a[name] - b[name] for name in a}, resampling.level)

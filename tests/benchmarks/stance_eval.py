@@ -27,6 +27,7 @@ from monitor.stance.base import judge_all
 from monitor.stance.encoder import BATCH_ARTICLE_CACHE, EncoderStance
 from monitor.stance.metrics import (
     FNC_LABELS,
+    Resampling,
     accuracy,
     bootstrap_intervals,
     confusion,
@@ -75,7 +76,8 @@ def evaluate(
     for label, row in zip(FNC_LABELS, confusion(gold, predicted), strict=True):
         print(f"{label:<10}" + "".join(f"{count:10d}" for count in row))
     groups = [getattr(pair, group_by) for pair in pairs]
-    intervals = bootstrap_intervals(gold, predicted, groups, macro_labels=macro_labels)
+    resampling = Resampling(macro_labels=macro_labels)
+    intervals = bootstrap_intervals(gold, predicted, groups, resampling)
     print(
         f"95% intervals ({len(set(groups))} {group_by}s resampled 1,000 times; macro-F1 over"
         f" {', '.join(macro_labels)}):"
@@ -89,9 +91,7 @@ def evaluate(
     judged = judge_all(baseline, [(pair.claim, pair.article) for pair in pairs])
     theirs = [judgement.stance.fnc_label for judgement in judged]
     print(f"against {baseline.version}: FNC score {fnc_score(gold, theirs):.2f}, difference")
-    differences = paired_difference_intervals(
-        gold, predicted, theirs, groups, macro_labels=macro_labels
-    )
+    differences = paired_difference_intervals(gold, predicted, theirs, groups, resampling)
     for figure, interval in differences.items():
         print(f"  {figure:<12} {interval.low:+8.4f} to {interval.high:+.4f}")
 
