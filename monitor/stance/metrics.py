@@ -6,7 +6,6 @@ Labels are FNC-1's: agree, disagree, discuss, unrelated (see `Stance.fnc_label`)
 
 from __future__ import annotations
 
-import random
 from collections import Counter
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
@@ -155,7 +154,7 @@ def _resampled_figures(per_group: Any, weights: Any, macro_labels: Sequence[str]
 
 def _group_weights(groups: int, resamples: int, seed: int) -> Any:
     """How many times each group is drawn, per resample (with replacement)."""
-    rng = np.random.default_rng(random.Random(seed).getrandbits(64))
+    rng = np.random.default_rng(seed)
     return rng.multinomial(groups, [1 / groups] * groups, size=resamples)
 
 

@@ -132,9 +132,10 @@ def _choose(
     readings: DevReadings,
     candidates: Sequence[Calibration],
     confusions: np.ndarray[Any, Any],
+    folds: np.ndarray[Any, Any],
     keep: np.ndarray[Any, Any],
 ) -> Calibration:
-    """The best grid point on the pairs in `keep` (a mask over folds), then its alert floor.
+    """The best grid point on the pairs in `keep` (a mask over `folds`), then its alert floor.
 
     On a tie the highest relatedness floor wins (fewer pairs reach the encoder). The alert floor
     is the highest that costs at most ALERT_COST macro-F1: supports and refutes verdicts are
@@ -144,7 +145,6 @@ def _choose(
     top = objective.max()
     tied = [int(n) for n in np.flatnonzero(objective >= top)]
     chosen = candidates[max(tied, key=lambda n: (candidates[n].related_floor, objective[n]))]
-    folds = story_folds(readings.story)
 
     def macro(calibration: Calibration) -> float:
         labels = predict(readings, calibration)
@@ -167,12 +167,12 @@ def choose(readings: DevReadings) -> tuple[Calibration, dict[str, Any]]:
     folds = story_folds(readings.story)
     confusions = np.stack([_confusions(readings, predict(readings, c), folds) for c in candidates])
     everything = np.ones(FOLDS, dtype=bool)
-    chosen = _choose(readings, candidates, confusions, everything)
+    chosen = _choose(readings, candidates, confusions, folds, everything)
     held_out = np.zeros((4, 4), dtype=np.int64)
     for fold in range(FOLDS):
         keep = everything.copy()
         keep[fold] = False
-        fold_choice = _choose(readings, candidates, confusions, keep)
+        fold_choice = _choose(readings, candidates, confusions, folds, keep)
         labels = predict(readings, fold_choice)
         held_out += _confusions(readings, labels, folds)[fold]
     fnc, macro, f1 = confusion_scores(held_out)
