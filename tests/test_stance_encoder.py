@@ -29,8 +29,10 @@ from tests.stories import CONFIRMATION, DENIAL, REPORT, SUPPORT, SUPPORT_OTHER_W
 from tests.test_claims_pipeline import bundled_world, followed_feed, publish
 
 MODEL = packaged_model_dir()
-# Confidences are rounded to 3 places; another CPU's int8 kernels may move the last one.
-TOLERANCE = 0.002
+# Confidences are rounded to 3 places. Another CPU's float kernels (AVX2 against AVX-512) move a
+# rounding step of the activations' dynamic quantization here and there: up to 0.004 measured
+# between the two. Saturating integer kernels moved one by 0.41 (`export.unsigned_weights`).
+TOLERANCE = 0.01
 
 
 def recorded() -> dict[str, Any]:
@@ -182,7 +184,7 @@ PESKOV = (
         # the same people". minilm-fnc1-v1 called the first one "refutes" (p=0.81); v3's
         # encoder calls it unrelated (0.82), and only the rules' cue words lift "supports".
         (STARLINK, " ".join(SUPPORT), Stance.UNRELATED),
-        # Known misses of minilm-fnc1-v3 and v3.1, kept strict so that a better model has to say so.
+        # Known misses of minilm-fnc1-v3, v3.1 and v3.2, kept strict so that a better model has to say so.
         miss(
             STARLINK, " ".join(REPORT), Stance.UNRELATED, "reports: it relays the same WSJ report"
         ),

@@ -3,13 +3,14 @@
     python -m monitor.stance.training.export --checkpoint build/stance/checkpoint \\
         --data ../shared/data/fnc1 --out build/model
 
-Writes model.onnx (dynamic int8 quantization), tokenizer.json, model.json (version, sha256,
-calibration, provenance, dev figures and their cross-validated estimate) and recorded.json
-(verdicts on a fixed sample, which a test reproduces). Calibration uses only the dev split of
-FNC-1 train (`calibration`). An exported model is calibrated again, without torch, with
+Writes model.onnx (dynamic int8 quantization, the weights stored unsigned), tokenizer.json,
+model.json (version, sha256, calibration, provenance, dev figures and their cross-validated
+estimate) and recorded.json (verdicts on a fixed sample, which a test reproduces). Calibration
+uses only the dev split of FNC-1 train (`calibration`). An exported model is calibrated again,
+without torch, with
 
     python -m monitor.stance.training.export --from-model monitor/stance/model \
-        --version minilm-fnc1-v3.1 --out build/model
+        --version minilm-fnc1-v3.2 --out build/model
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ from monitor.stance.training.calibration import FLOORS, DevReadings, choose, pre
 from monitor.stance.training.fnc1 import LABELS, load, split_train, stories
 from monitor.stance.training.train import BASE_SHA256, MAX_LENGTH, PASSAGE_WORDS, RELATED_FLOOR
 
-VERSION = "minilm-fnc1-v3.1"
+VERSION = "minilm-fnc1-v3.2"
 STANCE_LABELS = dict(zip(LABEL_STANCES, LABELS, strict=True))
 # Our own sentences (not from any data set): a fixed sample whose outputs a test reproduces.
 OWN_SAMPLE = (
@@ -99,6 +100,36 @@ def export_onnx(checkpoint: Path, target: Path) -> None:
             dynamo=False,
         )
         quantize_dynamic(str(fp32), str(target), weight_type=QuantType.QInt8, per_channel=True)
+    unsigned_weights(target)
+
+
+def unsigned_weights(path: Path) -> int:
+    """Store the int8 weights of every integer matrix product as uint8 with zero point 128: the
+    same numbers, which every x86 CPU multiplies exactly. onnxruntime's uint8 x int8 kernel for
+    CPUs without AVX-512 VNNI (AVX2 only) adds products in saturating 16-bit lanes: there
+    minilm-fnc1-v3.1 moved a confidence by 0.41 and turned one of our own example verdicts. The
+    uint8 x uint8 kernel widens before adding. Returns how many matrices it converted (0 when
+    there are none left to convert)."""
+    import numpy as np
+    import onnx
+    from onnx import numpy_helper
+
+    model = onnx.load(str(path))
+    initializers = {i.name: i for i in model.graph.initializer}
+    converted = 0
+    for node in model.graph.node:
+        if node.op_type != "MatMulInteger":
+            continue
+        weights, zero_point = (initializers[name] for name in (node.input[1], node.input[3]))
+        if weights.data_type != onnx.TensorProto.INT8:
+            continue
+        for tensor in (weights, zero_point):
+            values = numpy_helper.to_array(tensor).astype(np.int16) + 128
+            tensor.CopyFrom(numpy_helper.from_array(values.astype(np.uint8), tensor.name))
+        converted += 1
+    if converted:
+        onnx.save(model, str(path))
+    return converted
 
 
 def read_dev(directory: Path, dev: list[Any]) -> DevReadings:
@@ -196,13 +227,16 @@ def exported_card(checkpoint: Path, out: Path) -> dict[str, Any]:
 
 def copied_card(model: Path, out: Path, version: str) -> dict[str, Any]:
     """Copy an exported model's weights and tokenizer to `out` (to calibrate them again, without
-    torch); its card under the new `version`, which records the one it came from."""
+    torch); its card under the new `version`, which records the one it came from. int8 weights
+    are stored as uint8 on the way (`unsigned_weights`)."""
     for name in ("model.onnx", "tokenizer.json"):
         shutil.copyfile(model / name, out / name)
     card: dict[str, Any] = json.loads((model / "model.json").read_text(encoding="utf-8"))
     ModelCard.read(model)  # a clear error for a card that is not one
     card["calibrated_from"] = card["version"]
     card["version"] = version
+    if unsigned_weights(out / "model.onnx"):
+        card["onnx_sha256"] = hashlib.sha256((out / "model.onnx").read_bytes()).hexdigest()
     return card
 
 
