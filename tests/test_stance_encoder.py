@@ -184,7 +184,8 @@ PESKOV = (
         # the same people". minilm-fnc1-v1 called the first one "refutes" (p=0.81); v3's
         # encoder calls it unrelated (0.82), and only the rules' cue words lift "supports".
         (STARLINK, " ".join(SUPPORT), Stance.UNRELATED),
-        # Known misses of minilm-fnc1-v3, v3.1 and v3.2, kept strict so that a better model has to say so.
+        # Known misses of minilm-fnc1-v3, v3.1 and v3.2, kept strict so that a better model has
+        # to say so.
         miss(
             STARLINK, " ".join(REPORT), Stance.UNRELATED, "reports: it relays the same WSJ report"
         ),
