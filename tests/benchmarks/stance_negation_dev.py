@@ -1,0 +1,138 @@
+"""Benchmark, dev split only: would the encoder's reading of the negated claim find more denials?
+
+Run: .venv/bin/python -m tests.benchmarks.stance_negation_dev [--model-dir DIR] [--limit N]
+     [--prefix "It is false that "] [--weight 0.25] [--gate 0.2]
+
+Not a product path: a measurement for the next model version. For every dev pair the shipped
+calibration would send to the encoder with p(agree) + p(disagree) of at least `--gate`, the
+encoder also reads `prefix + claim` against the same passage; its agree is evidence of a denial
+and its disagree of agreement, so its probabilities, agree and disagree swapped, are mixed in
+with `--weight`. Then the whole calibration search (`training.calibration.choose`) runs again.
+Prints the share of encoder pairs read twice, how well each view ranks the denials (AUC), and
+the in-sample and cross-validated dev figures of both calibrations with the precision of agree
+and disagree at the chosen alert floor and at none. Reads ../shared/data/fnc1; never the test
+set.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from monitor.stance.encoder import ModelCard, _Runtime, packaged_model_dir
+from monitor.stance.lexical import ArticleText
+from monitor.stance.metrics import confusion_scores
+from monitor.stance.passage import select_passage
+from monitor.stance.training.calibration import (
+    FLOORS,
+    Calibration,
+    DevReadings,
+    choose,
+    predict,
+)
+from monitor.stance.training.export import read_dev
+from monitor.stance.training.fnc1 import load, split_train
+
+AGREE, DISAGREE = 0, 1
+
+
+def negated(prefix: str, claim: str) -> str:
+    """`prefix` + the claim (the model's tokenizer is uncased: "Musk" and "musk" read alike)."""
+    return prefix + claim.strip()
+
+
+def negated_logp(
+    directory: Path, dev: list[Any], rows: np.ndarray[Any, Any], prefix: str
+) -> np.ndarray[Any, Any]:
+    """The encoder's log-probabilities for (negated claim, the same passage), for `rows`."""
+    card = ModelCard.read(directory)
+    runtime = _Runtime(directory, card, None)
+    texts: dict[str, ArticleText] = {}
+    pairs = []
+    for row in rows:
+        example = dev[row]
+        article = texts.setdefault(example.body, ArticleText.read(example.body))
+        passage = select_passage(example.claim, article, max_words=card.max_words).text
+        pairs.append((negated(prefix, example.claim), passage))
+    result: np.ndarray[Any, Any] = np.log(np.maximum(runtime.probabilities(pairs), 1e-9))
+    return result
+
+
+def mixed(
+    readings: DevReadings, rows: np.ndarray[Any, Any], negation: np.ndarray[Any, Any], weight: float
+) -> DevReadings:
+    logp = readings.logp.copy()
+    swapped = np.exp(negation)[:, [DISAGREE, AGREE, 2, 3]]
+    logp[rows] = np.log(np.maximum((1 - weight) * np.exp(logp[rows]) + weight * swapped, 1e-9))
+    return replace(readings, logp=logp)
+
+
+def auc(score: np.ndarray[Any, Any], positive: np.ndarray[Any, Any]) -> float:
+    """The chance that a random positive scores above a random negative (ties count half)."""
+    ranks = np.argsort(np.argsort(score, kind="stable"), kind="stable") + 1.0
+    for value in np.unique(score):  # average ranks over ties
+        tied = score == value
+        ranks[tied] = ranks[tied].mean()
+    hits, misses = int(positive.sum()), int((~positive).sum())
+    return float((ranks[positive].sum() - hits * (hits + 1) / 2) / max(hits * misses, 1))
+
+
+def show(name: str, readings: DevReadings, calibration: Calibration, cv: dict[str, Any]) -> None:
+    for floor in sorted({calibration.alert_floor, 0.0}, reverse=True):
+        labels = predict(readings, replace(calibration, alert_floor=floor))
+        matrix = np.zeros((4, 4), dtype=np.int64)
+        np.add.at(matrix, (readings.gold, labels), 1)
+        fnc, macro, f1 = confusion_scores(matrix)
+        precision = [matrix[k, k] / max(int(matrix[:, k].sum()), 1) for k in (AGREE, DISAGREE)]
+        print(
+            f"{name:8} alert floor {floor:.2f}: in-sample FNC {fnc:6.2f}  macro-F1 {macro:.4f}  "
+            f"disagree F1 {f1[DISAGREE]:.3f}  precision agree {precision[0]:.3f} "
+            f"disagree {precision[1]:.3f}"
+        )
+    print(
+        f"{name:8} cross-validated: FNC {cv['fnc_score']:6.2f}  macro-F1 {cv['macro_f1']:.4f}  "
+        f"disagree F1 {cv['f1'][DISAGREE]:.3f}   {calibration}"
+    )
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", type=Path, default=Path("../shared/data/fnc1"))
+    parser.add_argument("--model-dir", type=Path, default=packaged_model_dir())
+    parser.add_argument("--limit", type=int, default=0, help="the first N dev pairs only")
+    parser.add_argument("--prefix", default="It is false that ")
+    parser.add_argument("--weight", type=float, default=0.25)
+    parser.add_argument("--gate", type=float, default=0.2)
+    args = parser.parse_args(argv)
+    _, dev = split_train(load(args.data, "train"))
+    dev = dev[: args.limit or None]
+    started = time.perf_counter()
+    readings = read_dev(args.model_dir, dev)
+    probabilities = np.exp(readings.logp)
+    encoder = readings.relatedness >= min(FLOORS)
+    gated = encoder & (probabilities[:, AGREE] + probabilities[:, DISAGREE] >= args.gate)
+    rows = np.flatnonzero(gated)
+    negation = negated_logp(args.model_dir, dev, rows, args.prefix)
+    both = mixed(readings, rows, negation, args.weight)
+    print(
+        f"{len(dev)} dev pairs, {int(encoder.sum())} reach the encoder, {len(rows)} read twice "
+        f"({len(rows) / max(int(encoder.sum()), 1):.1%}); {time.perf_counter() - started:.0f} s"
+    )
+    denial = readings.gold[encoder] == DISAGREE
+    plain, mix = readings.logp[encoder], both.logp[encoder]
+    print(
+        f"AUC of p(disagree), denials against the rest: plain {auc(plain[:, 1], denial):.3f}, "
+        f"mixed {auc(mix[:, 1], denial):.3f}"
+    )
+    for name, data in (("plain", readings), ("mixed", both)):
+        calibration, cross_validated = choose(data)
+        show(name, data, calibration, cross_validated)
+
+
+if __name__ == "__main__":
+    main()
