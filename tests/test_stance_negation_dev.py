@@ -40,9 +40,9 @@ def readings(rows: list[list[float]]) -> DevReadings:
 def test_the_negated_view_counts_its_agreement_as_a_denial_on_the_rows_read_twice() -> None:
     plain = readings([[0.6, 0.1, 0.2, 0.1], [0.6, 0.1, 0.2, 0.1]])
     # Row 0 was read twice: the article agrees with "it is false that <claim>".
-    negation = np.log(np.array([[0.8, 0.0, 0.1, 0.1]]))
+    negation = np.log(np.array([[0.8, 0.02, 0.1, 0.08]]))
     result = np.exp(mixed(plain, np.array([0]), negation, 0.25).logp)
-    assert np.allclose(result[0], [0.45, 0.275, 0.175, 0.1])
+    assert np.allclose(result[0], [0.455, 0.275, 0.175, 0.095])
     assert np.allclose(result[1], [0.6, 0.1, 0.2, 0.1])  # not read twice: unchanged
     assert np.allclose(np.exp(mixed(plain, np.array([0]), negation, 0.0).logp), np.exp(plain.logp))
 
