@@ -29,9 +29,10 @@ from tests.stories import CONFIRMATION, DENIAL, REPORT, SUPPORT, SUPPORT_OTHER_W
 from tests.test_claims_pipeline import bundled_world, followed_feed, publish
 
 MODEL = packaged_model_dir()
-# Confidences are rounded to 3 places. Another CPU's float kernels (AVX2 against AVX-512) move a
-# rounding step of the activations' dynamic quantization here and there: up to 0.004 measured
-# between the two. Saturating integer kernels moved one by 0.41 (`export.unsigned_weights`).
+# Confidences are rounded to 3 places. Another CPU's float kernels move a rounding step of the
+# activations' dynamic quantization here and there: up to 0.004 measured between the AVX2-only
+# EPYC this sample was recorded on and the CPU of earlier sessions. Saturating integer kernels
+# moved one by 0.41 (`export.unsigned_weights`).
 TOLERANCE = 0.01
 
 

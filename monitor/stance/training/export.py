@@ -106,7 +106,7 @@ def export_onnx(checkpoint: Path, target: Path) -> None:
 def unsigned_weights(path: Path) -> int:
     """Store the int8 weights of every integer matrix product as uint8 with zero point 128: the
     same numbers, which every x86 CPU multiplies exactly. onnxruntime's uint8 x int8 kernel for
-    CPUs without AVX-512 VNNI (AVX2 only) adds products in saturating 16-bit lanes: there
+    CPUs without VNNI (AVX2 only) adds products in saturating 16-bit lanes: there
     minilm-fnc1-v3.1 moved a confidence by 0.41 and turned one of our own example verdicts. The
     uint8 x uint8 kernel widens before adding. Returns how many matrices it converted (0 when
     there are none left to convert)."""
