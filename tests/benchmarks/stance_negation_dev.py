@@ -24,10 +24,9 @@ from typing import Any
 
 import numpy as np
 
-from monitor.stance.encoder import ModelCard, _Runtime, packaged_model_dir
+from monitor.stance.encoder import packaged_model_dir
 from monitor.stance.lexical import ArticleText
 from monitor.stance.metrics import confusion_scores
-from monitor.stance.passage import select_passage
 from monitor.stance.training.calibration import (
     FLOORS,
     Calibration,
@@ -35,7 +34,7 @@ from monitor.stance.training.calibration import (
     choose,
     predict,
 )
-from monitor.stance.training.export import read_dev
+from monitor.stance.training.export import encoder_logp, read_dev
 from monitor.stance.training.fnc1 import load, split_train
 
 AGREE, DISAGREE = 0, 1
@@ -44,23 +43,6 @@ AGREE, DISAGREE = 0, 1
 def negated(prefix: str, claim: str) -> str:
     """`prefix` + the claim (the model's tokenizer is uncased: "Musk" and "musk" read alike)."""
     return prefix + claim.strip()
-
-
-def negated_logp(
-    directory: Path, dev: list[Any], rows: np.ndarray[Any, Any], prefix: str
-) -> np.ndarray[Any, Any]:
-    """The encoder's log-probabilities for (negated claim, the same passage), for `rows`."""
-    card = ModelCard.read(directory)
-    runtime = _Runtime(directory, card, None)
-    texts: dict[str, ArticleText] = {}
-    pairs = []
-    for row in rows:
-        example = dev[row]
-        article = texts.setdefault(example.body, ArticleText.read(example.body))
-        passage = select_passage(example.claim, article, max_words=card.max_words).text
-        pairs.append((negated(prefix, example.claim), passage))
-    result: np.ndarray[Any, Any] = np.log(np.maximum(runtime.probabilities(pairs), 1e-9))
-    return result
 
 
 def mixed(
@@ -117,7 +99,10 @@ def main(argv: list[str] | None = None) -> None:
     encoder = readings.relatedness >= min(FLOORS)
     gated = encoder & (probabilities[:, AGREE] + probabilities[:, DISAGREE] >= args.gate)
     rows = np.flatnonzero(gated)
-    negation = negated_logp(args.model_dir, dev, rows, args.prefix)
+    texts = {dev[row].body: ArticleText.read(dev[row].body) for row in rows}
+    negation = encoder_logp(
+        args.model_dir, dev, rows, texts, read=lambda claim: negated(args.prefix, claim)
+    )
     both = mixed(readings, rows, negation, args.weight)
     print(
         f"{len(dev)} dev pairs, {int(encoder.sum())} reach the encoder, {len(rows)} read twice "

@@ -20,7 +20,7 @@ import hashlib
 import json
 import shutil
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -141,18 +141,9 @@ def read_dev(directory: Path, dev: list[Any]) -> DevReadings:
     texts = {e.body: ArticleText.read(e.body) for e in dev}
     readings = [rules.read_cues(e.claim, texts[e.body], floor=min(FLOORS)) for e in dev]
     candidates = [i for i, r in enumerate(readings) if r.stance is not None]
-    card = ModelCard.read(directory)
-    runtime = _Runtime(directory, card, None)
     logp = np.full((len(dev), 4), -30.0)
     logp[:, 3] = 0.0  # pairs under every floor: unrelated
-    words = card.max_words
-    for start in range(0, len(candidates), 64):
-        chunk = candidates[start : start + 64]
-        pairs = [
-            (dev[i].claim, select_passage(dev[i].claim, texts[dev[i].body], max_words=words).text)
-            for i in chunk
-        ]
-        logp[chunk] = np.log(np.maximum(runtime.probabilities(pairs), 1e-9))
+    logp[candidates] = encoder_logp(directory, dev, candidates, texts)
     story = stories(dev)
     return DevReadings(
         gold=np.array([LABELS.index(e.label) for e in dev]),
@@ -163,6 +154,31 @@ def read_dev(directory: Path, dev: list[Any]) -> DevReadings:
         lead_denial=np.array([r.lead_denial for r in readings]),
         story=np.array([story["b:" + e.body_id] for e in dev]),
     )
+
+
+def encoder_logp(
+    directory: Path,
+    dev: list[Any],
+    rows: Sequence[int],
+    texts: Mapping[str, ArticleText],
+    read: Callable[[str], str] = str,
+) -> Any:
+    """The encoder's log-probabilities, (len(rows), 4), for the dev pairs `rows` (bodies split
+    in `texts`): the passage each claim selects, as the product path reads it, with the claim
+    read as `read(claim)` (itself, unless a measurement asks otherwise)."""
+    import numpy as np
+
+    card = ModelCard.read(directory)
+    runtime = _Runtime(directory, card, None)
+    logp = np.zeros((len(rows), 4))
+    for start in range(0, len(rows), 64):
+        chunk = [dev[i] for i in rows[start : start + 64]]
+        pairs = [
+            (read(e.claim), select_passage(e.claim, texts[e.body], max_words=card.max_words).text)
+            for e in chunk
+        ]
+        logp[start : start + len(chunk)] = np.log(np.maximum(runtime.probabilities(pairs), 1e-9))
+    return logp
 
 
 def calibrate(directory: Path, dev: list[Any]) -> dict[str, Any]:
