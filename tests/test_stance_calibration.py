@@ -120,7 +120,7 @@ def test_the_replay_gives_the_product_paths_verdicts(dev_sample: list[Any]) -> N
         card.unrelated_slope,
         card.alert_floor,
     )
-    replayed = predict(export.read_dev(model.directory, dev_sample), shipped)
+    replayed = predict(export.read_dev(model.directory, dev_sample, card.negation), shipped)
     judged = model.judge_many([(e.claim, e.body) for e in dev_sample])
     assert [LABELS[k] for k in replayed] == [export.STANCE_LABELS[j.stance] for j in judged]
     assert sum(label != UNRELATED for label in replayed) > 50  # the encoder ran

@@ -308,16 +308,16 @@ def test_a_model_card_without_an_unrelated_slope_trusts_the_encoder_everywhere(
 
 
 def test_a_weak_verdict_the_encoder_reads_as_off_topic_is_unrelated(model: EncoderStance) -> None:
-    """Only the rules' cue word lifted "supports" here; the encoder says "unrelated" (0.6), as it
+    """Only the rules' cue word lifted "supports" here; the encoder says "unrelated" (0.75), as it
     does for an article that names the claim's people and speaks of something else."""
-    off_topic = [0.3, 0.01, 0.09, 0.6]
+    off_topic = [0.15, 0.01, 0.09, 0.75]
     card = model.card
     assert decide_label(off_topic, 0, card.label_bias, card.rule_bonus) == 0
     assert off_topic[0] < card.alert_floor
     judgement = model._decide(off_topic, 0, reading(), "quote")
-    assert (judgement.stance, judgement.confidence, judgement.quote) == (Stance.UNRELATED, 0.6, "")
+    assert (judgement.stance, judgement.confidence, judgement.quote) == (Stance.UNRELATED, 0.75, "")
     # With the encoder undecided between "reports" and "unrelated", the weak verdict is reports.
-    related = model._decide([0.3, 0.01, 0.29, 0.4], 0, reading(), "quote")
+    related = model._decide([0.15, 0.01, 0.44, 0.4], 0, reading(), "quote")
     assert related.stance is Stance.REPORTS
 
 

@@ -9,7 +9,9 @@ How it judges a (claim, article) pair:
    (`passage.select_passage`) and gives probabilities for agree / disagree / discuss /
    unrelated (FNC-1's labels: supports / refutes / reports / unrelated here). Claims that are
    attributed statements ("the Kremlin says ...") go the same way; the rules' statement reading
-   (`statements`) is their cue in step 3.
+   (`statements`) is their cue in step 3. Where the model's card has a `negation` reading
+   (`Negation`), pairs the encoder finds about agreement or denial are read a second time with
+   the claim negated, and both readings are mixed.
 3. Calibration chosen on a dev split of FNC-1 train (held out by story, never a test set),
    stored in the model's `model.json`: a bias per label added to the log-probabilities; a bonus
    added to the label the rule baseline's cue words point to (`rule_bonus`); a shift of the
@@ -54,6 +56,7 @@ from typing import Any
 
 import numpy as np
 
+from monitor.stance.kernels import exact_storage
 from monitor.stance.lexical import ArticleText
 from monitor.stance.passage import MAX_WORDS, select_passage
 from monitor.stance.rules import CueReading, RuleStance
@@ -75,6 +78,45 @@ def packaged_model_dir() -> Path:
 
 
 @dataclass(frozen=True)
+class Negation:
+    """The encoder's second reading of a pair: the claim negated ("It is false that ..."), read
+    against the same passage. Its agree is evidence of a denial and its disagree of agreement,
+    so its probabilities, agree and disagree swapped, are mixed into the first reading's with
+    `weight`. Only pairs whose first reading gives agree + disagree at least `gate` are read
+    twice: the rest are about something else or only report the claim.
+
+    Why: the small encoder reads a denial full of the claim's words ("Peskov denied that Musk and
+    Putin are in regular contact") as agreement more often than as disagreement, and FNC-1 train
+    has few denials (8% of related pairs). The negated claim turns a denial into agreement,
+    which the encoder learned from far more examples. Measured on FNC-1 dev (cross-validated by
+    story; see the README), it lifted disagree F1 from 0.305 to 0.327."""
+
+    prefix: str
+    weight: float
+    gate: float
+
+    def claim(self, claim: str) -> str:
+        """The claim as the second reading reads it (the tokenizer is uncased)."""
+        return self.prefix + claim.strip()
+
+    def gated(self, probabilities: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]:
+        """Which rows (of first-reading probabilities, one row per pair) are read twice."""
+        result: np.ndarray[Any, Any] = probabilities[:, 0] + probabilities[:, 1] >= self.gate
+        return result
+
+    def mix(
+        self, plain: np.ndarray[Any, Any], negated: np.ndarray[Any, Any]
+    ) -> np.ndarray[Any, Any]:
+        """Both readings' probabilities of the same pairs, as one (rows of four, summing to 1)."""
+        swapped = negated[:, [1, 0, 2, 3]]
+        result: np.ndarray[Any, Any] = (1.0 - self.weight) * plain + self.weight * swapped
+        return result
+
+    def card_fields(self) -> dict[str, Any]:
+        return {"negation": {"prefix": self.prefix, "weight": self.weight, "gate": self.gate}}
+
+
+@dataclass(frozen=True)
 class ModelCard:
     """model.json: what the model is, where it came from, and its calibration."""
 
@@ -88,6 +130,7 @@ class ModelCard:
     max_words: int = MAX_WORDS  # article words in the passage the encoder reads (as in training)
     # Added to the unrelated score per unit of relatedness above `related_floor` (0: none).
     unrelated_slope: float = 0.0
+    negation: Negation | None = None  # the second reading, when the model has one
 
     @classmethod
     def read(cls, directory: Path) -> ModelCard:
@@ -102,6 +145,15 @@ class ModelCard:
             rule_bonus=tuple(float(b) for b in data.get("rule_bonus", (0.0,) * 4)),  # type: ignore[arg-type]
             max_words=int(data.get("max_words", MAX_WORDS)),
             unrelated_slope=float(data.get("unrelated_slope", 0.0)),
+            negation=(
+                Negation(
+                    prefix=str(data["negation"]["prefix"]),
+                    weight=float(data["negation"]["weight"]),
+                    gate=float(data["negation"]["gate"]),
+                )
+                if data.get("negation")
+                else None
+            ),
         )
 
     def unrelated_shift(self, relatedness: float) -> float:
@@ -132,6 +184,8 @@ class _Runtime:
         options.intra_op_num_threads = 1
         options.inter_op_num_threads = 1
         self.onnx_sha256 = digest
+        # The same numbers on every CPU, on its fastest exact integer kernel (`kernels`).
+        weights, self.kernel = exact_storage(weights)
         self.session = onnxruntime.InferenceSession(
             weights, options, providers=["CPUExecutionProvider"]
         )
@@ -222,11 +276,26 @@ class EncoderStance:
             cue = LABEL_STANCES.index(reading.stance)
             pending.append((index, claim, passage.text, passage.best_sentence, cue, reading))
         if pending:
-            runtime = self._loaded()
-            probabilities = runtime.probabilities([(p[1], p[2]) for p in pending])
+            probabilities = self._probabilities([(p[1], p[2]) for p in pending])
             for (index, _, _, quote, cue, reading), row in zip(pending, probabilities, strict=True):
                 results[index] = self._decide([float(p) for p in row], cue, reading, quote)
         return [r for r in results if r is not None]
+
+    def _probabilities(self, pairs: Sequence[tuple[str, str]]) -> np.ndarray[Any, Any]:
+        """The encoder's probabilities for (claim, passage) pairs, with the negated claim's
+        reading mixed in where the card asks for it (`Negation`)."""
+        runtime = self._loaded()
+        # In float64, as the calibration's replay mixes and gates them (`export.read_dev`).
+        probabilities = runtime.probabilities(pairs).astype(np.float64)
+        negation = self.card.negation
+        if negation is not None:
+            rows = [int(r) for r in np.flatnonzero(negation.gated(probabilities))]
+            if rows:
+                negated = runtime.probabilities(
+                    [(negation.claim(pairs[r][0]), pairs[r][1]) for r in rows]
+                )
+                probabilities[rows] = negation.mix(probabilities[rows], negated)
+        return probabilities
 
     @property
     def loaded(self) -> bool:

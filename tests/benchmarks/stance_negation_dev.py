@@ -3,15 +3,16 @@
 Run: .venv/bin/python -m tests.benchmarks.stance_negation_dev [--model-dir DIR] [--limit N]
      [--prefix "It is false that "] [--weight 0.25] [--gate 0.2]
 
-Not a product path: a measurement for the next model version. For every dev pair the shipped
-calibration would send to the encoder with p(agree) + p(disagree) of at least `--gate`, the
-encoder also reads `prefix + claim` against the same passage; its agree is evidence of a denial
-and its disagree of agreement, so its probabilities, agree and disagree swapped, are mixed in
-with `--weight`. Then the whole calibration search (`training.calibration.choose`) runs again.
-Prints the share of encoder pairs read twice, how well each view ranks the denials (AUC), and
-the in-sample and cross-validated dev figures of both calibrations with the precision of agree
-and disagree at the chosen alert floor and at none. Reads ../shared/data/fnc1; never the test
-set.
+What the encoder's second reading, of the negated claim (`encoder.Negation`), adds: the dev
+pairs read as the product reads them with one reading (plain) and with both (mixed), each with
+the whole calibration search run on it (`training.calibration.choose`). Every dev pair the
+encoder reads with p(agree) + p(disagree) of at least `--gate` is also read as `prefix + claim`
+against the same passage; its probabilities, agree and disagree swapped, are mixed in with
+`--weight`. The defaults are the model card's own negation settings (minilm-fnc1-v3.3 and on).
+Prints the share of encoder pairs read twice, how well each reading ranks the denials (AUC),
+and the in-sample and cross-validated dev figures of both calibrations with the precision of
+agree and disagree at the chosen alert floor and at none. Reads ../shared/data/fnc1; never the
+test set.
 """
 
 from __future__ import annotations
@@ -24,8 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from monitor.stance.encoder import packaged_model_dir
-from monitor.stance.lexical import ArticleText
+from monitor.stance.encoder import ModelCard, Negation, packaged_model_dir
 from monitor.stance.metrics import confusion_scores
 from monitor.stance.training.calibration import (
     FLOORS,
@@ -34,24 +34,10 @@ from monitor.stance.training.calibration import (
     choose,
     predict,
 )
-from monitor.stance.training.export import encoder_logp, read_dev
+from monitor.stance.training.export import NEGATION, read_dev
 from monitor.stance.training.fnc1 import load, split_train
 
 AGREE, DISAGREE = 0, 1
-
-
-def negated(prefix: str, claim: str) -> str:
-    """`prefix` + the claim (the model's tokenizer is uncased: "Musk" and "musk" read alike)."""
-    return prefix + claim.strip()
-
-
-def mixed(
-    readings: DevReadings, rows: np.ndarray[Any, Any], negation: np.ndarray[Any, Any], weight: float
-) -> DevReadings:
-    logp = readings.logp.copy()
-    swapped = np.exp(negation)[:, [DISAGREE, AGREE, 2, 3]]
-    logp[rows] = np.log(np.maximum((1 - weight) * np.exp(logp[rows]) + weight * swapped, 1e-9))
-    return replace(readings, logp=logp)
 
 
 def auc(score: np.ndarray[Any, Any], positive: np.ndarray[Any, Any]) -> float:
@@ -87,23 +73,24 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--data", type=Path, default=Path("../shared/data/fnc1"))
     parser.add_argument("--model-dir", type=Path, default=packaged_model_dir())
     parser.add_argument("--limit", type=int, default=0, help="the first N dev pairs only")
-    parser.add_argument("--prefix", default="It is false that ")
-    parser.add_argument("--weight", type=float, default=0.25)
-    parser.add_argument("--gate", type=float, default=0.2)
+    parser.add_argument("--prefix")
+    parser.add_argument("--weight", type=float)
+    parser.add_argument("--gate", type=float)
     args = parser.parse_args(argv)
+    default = ModelCard.read(args.model_dir).negation or NEGATION
+    negation = Negation(
+        args.prefix if args.prefix is not None else default.prefix,
+        args.weight if args.weight is not None else default.weight,
+        args.gate if args.gate is not None else default.gate,
+    )
     _, dev = split_train(load(args.data, "train"))
     dev = dev[: args.limit or None]
     started = time.perf_counter()
     readings = read_dev(args.model_dir, dev)
-    probabilities = np.exp(readings.logp)
+    both = read_dev(args.model_dir, dev, negation)
     encoder = readings.relatedness >= min(FLOORS)
-    gated = encoder & (probabilities[:, AGREE] + probabilities[:, DISAGREE] >= args.gate)
-    rows = np.flatnonzero(gated)
-    texts = {dev[row].body: ArticleText.read(dev[row].body) for row in rows}
-    negation = encoder_logp(
-        args.model_dir, dev, rows, texts, read=lambda claim: negated(args.prefix, claim)
-    )
-    both = mixed(readings, rows, negation, args.weight)
+    rows = np.flatnonzero(encoder & negation.gated(np.exp(readings.logp)))
+    print(f"{negation}")
     print(
         f"{len(dev)} dev pairs, {int(encoder.sum())} reach the encoder, {len(rows)} read twice "
         f"({len(rows) / max(int(encoder.sum()), 1):.1%}); {time.perf_counter() - started:.0f} s"
