@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +14,7 @@ import pytest
 
 from monitor.stance import encoder
 from monitor.stance.encoder import EncoderStance, ModelCard, packaged_model_dir
+from monitor.stance.lexical import ArticleText
 from monitor.stance.training import calibration, export
 from monitor.stance.training.calibration import (
     Calibration,
@@ -36,9 +38,11 @@ def test_folds_hold_whole_stories_and_are_reproducible() -> None:
     assert sorted(set(folds.tolist())) == list(range(calibration.FOLDS))
 
 
-def readings(unrelated_right_when_related: bool) -> DevReadings:
+def readings(unrelated_right_when_related: bool, short_related: bool = False) -> DevReadings:
     """40 stories: agree and discuss pairs the encoder gets right, and pairs it calls unrelated
-    at high relatedness (0.8) whose gold label is discuss, or unrelated."""
+    at high relatedness (0.8) whose gold label is discuss, or unrelated. With `short_related`,
+    a fifth pair in each: a short article under the usual floor (0.18) that the encoder reads
+    right as agreeing."""
     rng = np.random.default_rng(7)
     gold, logp, related = [], [], []
     confident = {
@@ -54,15 +58,21 @@ def readings(unrelated_right_when_related: bool) -> DevReadings:
         gold.append(UNRELATED if unrelated_right_when_related else DISCUSS)
         logp.append(np.log(confident[UNRELATED]))
         related.append(0.8)
+        if short_related:
+            gold.append(AGREE)
+            logp.append(np.log(confident[AGREE]))
+            related.append(0.18)
     size = len(gold)
+    per_story = 5 if short_related else 4
     return DevReadings(
         gold=np.array(gold),
         logp=np.array(logp),
         relatedness=np.array(related),
         cue=np.full(size, DISCUSS),
+        short=np.array([n % per_story == 4 for n in range(size)]),
         blocks_support=np.zeros(size, dtype=bool),
         lead_denial=np.zeros(size, dtype=bool),
-        story=np.arange(size) // 4,
+        story=np.arange(size) // per_story,
     )
 
 
@@ -88,26 +98,48 @@ def test_the_search_keeps_unrelated_where_the_encoder_is_right(small_grid: None)
     assert cross_validated["macro_f1"] == pytest.approx(0.75)  # no disagree pairs to score
 
 
-def test_predict_replays_the_floor_the_guards_and_the_denying_lead() -> None:
+def test_short_articles_get_their_own_floor_where_the_encoder_reads_them_right(
+    small_grid: None,
+) -> None:
+    chosen, _ = choose(readings(unrelated_right_when_related=True, short_related=True))
+    assert chosen.related_floor == 0.4  # the highest on a tie
+    assert chosen.floor_of_short == max(f for f in calibration.SHORT_FLOORS if f <= 0.18)
+    assert chosen.card_fields()["short_floor"] == chosen.floor_of_short
+    # Without such pairs, short articles keep the usual floor (the highest on a tie).
+    plain, _ = choose(readings(unrelated_right_when_related=True))
+    assert plain.floor_of_short == plain.related_floor
+
+
+def test_predict_replays_the_floors_the_guards_and_the_denying_lead() -> None:
     base = readings(unrelated_right_when_related=True)
-    rows = 4
+    rows = 6
     custom = DevReadings(
         gold=base.gold[:rows],
         logp=np.log(np.array([[0.9, 0.02, 0.06, 0.02]] * rows)),
-        relatedness=np.array([0.2, 0.8, 0.8, 0.8]),
+        relatedness=np.array([0.2, 0.8, 0.8, 0.8, 0.2, 0.1]),
         cue=np.full(rows, AGREE),
-        blocks_support=np.array([False, False, True, False]),
-        lead_denial=np.array([False, False, False, True]),
+        short=np.array([False, False, False, False, True, True]),
+        blocks_support=np.array([False, False, True, False, False, False]),
+        lead_denial=np.array([False, False, False, True, False, False]),
         story=np.arange(rows),
     )
     plain = Calibration(0.3, (0.0,) * 4, (0.0,) * 4, 0.0)  # type: ignore[arg-type]
-    assert predict(custom, plain).tolist() == [UNRELATED, AGREE, DISCUSS, DISAGREE]
+    agreeing = [UNRELATED, AGREE, DISCUSS, DISAGREE]
+    assert predict(custom, plain).tolist() == [*agreeing, UNRELATED, UNRELATED]
+    short = replace(plain, short_floor=0.15)
+    assert predict(custom, short).tolist() == [*agreeing, AGREE, UNRELATED]
+    # Under the usual floor the unrelated slope adds nothing: a short article's pair past its
+    # own floor is the encoder's to call.
+    sloped = replace(short, unrelated_slope=-24.0)
+    assert predict(custom, sloped).tolist() == [*agreeing, AGREE, UNRELATED]
 
 
 @pytest.fixture(scope="module")
 def dev_sample(shared_data: Path) -> list[Any]:
     _, dev = split_train(load(require_shared(shared_data / "fnc1"), "train"))
-    return dev[:400]
+    # The first 400 pairs, and 120 more of articles short enough for their own floor.
+    short = [e for e in dev[400:] if ArticleText.read(e.body).words <= calibration.SHORT_WORDS]
+    return dev[:400] + short[:120]
 
 
 def test_the_replay_gives_the_product_paths_verdicts(dev_sample: list[Any]) -> None:
@@ -119,11 +151,14 @@ def test_the_replay_gives_the_product_paths_verdicts(dev_sample: list[Any]) -> N
         card.rule_bonus,
         card.unrelated_slope,
         card.alert_floor,
+        card.short_floor,
     )
     replayed = predict(export.read_dev(model.directory, dev_sample, card.negation), shipped)
     judged = model.judge_many([(e.claim, e.body) for e in dev_sample])
     assert [LABELS[k] for k in replayed] == [export.STANCE_LABELS[j.stance] for j in judged]
     assert sum(label != UNRELATED for label in replayed) > 50  # the encoder ran
+    assert card.short_words == calibration.SHORT_WORDS
+    assert card.short_floor < card.related_floor  # short articles are read below the floor
 
 
 def test_an_exported_model_is_calibrated_again_without_its_checkpoint(

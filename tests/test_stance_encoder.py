@@ -18,8 +18,9 @@ from monitor.db import claims as claim_rows
 from monitor.sandbox import Sandbox
 from monitor.settings import FetchSettings
 from monitor.stance.encoder import EncoderStance, ModelCard, decide_label, packaged_model_dir
+from monitor.stance.lexical import ArticleText
 from monitor.stance.passage import MAX_WORDS, select_passage
-from monitor.stance.rules import CueReading
+from monitor.stance.rules import CueReading, RuleStance
 from monitor.stance.training.fnc1 import load, split_train
 from monitor.stance.types import Stance
 from monitor.watchlist import default_stance_model
@@ -368,3 +369,36 @@ def test_the_pipeline_stores_the_shipped_models_verdict_and_version(
         stored = claim_rows.evidence_for(session, [e.claim_id for e in result.evidence])
     assert stored
     assert {row.model_version for row in stored} == {ModelCard.read(MODEL).version}
+
+
+SHORT_CLAIM = "Elon Musk has been in regular contact with Vladimir Putin since late 2022."
+# 10 words, sharing "Musk" and no other word of the claim with it (relatedness 0.15).
+SHORT_ARTICLE = "Musk and the Kremlin chief are in touch, sources say"
+
+
+def test_a_short_article_is_read_under_the_usual_floor(model: EncoderStance) -> None:
+    """A headline or a brief carries fewer of a claim's words than a long article on the same
+    subject: under `related_floor`, it still reaches the encoder, down to `short_floor`."""
+    card = model.card
+    text = ArticleText.read(SHORT_ARTICLE)
+    related = RuleStance().relatedness(SHORT_CLAIM, text)
+    assert card.short_floor <= related < card.related_floor
+    assert text.words <= card.short_words
+    judged = model.judge(SHORT_CLAIM, SHORT_ARTICLE)
+    assert judged.stance is Stance.REPORTS  # "sources say": it reports the claim
+    assert judged.quote == SHORT_ARTICLE
+    # The same sentence in a long article about something else is under the usual floor.
+    filler = " ".join(["The city council met on Tuesday to discuss the new budget."] * 6)
+    long = model.judge(SHORT_CLAIM, f"{filler} {SHORT_ARTICLE}.")
+    assert ArticleText.read(f"{filler} {SHORT_ARTICLE}.").words > card.short_words
+    assert (long.stance, long.quote) == (Stance.UNRELATED, "")
+
+
+def test_a_model_card_without_a_short_floor_holds_every_article_to_the_usual_floor(
+    tmp_path: Path,
+) -> None:
+    card = json.loads((MODEL / "model.json").read_text(encoding="utf-8"))
+    del card["short_words"], card["short_floor"]
+    (tmp_path / "model.json").write_text(json.dumps(card), encoding="utf-8")
+    old = ModelCard.read(tmp_path)
+    assert old.floor(ArticleText.read(SHORT_ARTICLE)) == old.related_floor

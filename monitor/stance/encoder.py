@@ -4,7 +4,8 @@
 How it judges a (claim, article) pair:
 1. The rule baseline's relatedness (lexical overlap, `RuleStance.read_cues`) settles clearly
    off-topic pairs cheaply: under `related_floor` the article is unrelated and the encoder never
-   runs.
+   runs. An article of at most `short_words` words (a headline, a brief) has its own floor,
+   `short_floor`: it carries fewer of a claim's words even when on topic.
 2. Otherwise the encoder reads the claim with the article's most claim-like sentences
    (`passage.select_passage`) and gives probabilities for agree / disagree / discuss /
    unrelated (FNC-1's labels: supports / refutes / reports / unrelated here). Claims that are
@@ -131,6 +132,10 @@ class ModelCard:
     # Added to the unrelated score per unit of relatedness above `related_floor` (0: none).
     unrelated_slope: float = 0.0
     negation: Negation | None = None  # the second reading, when the model has one
+    # Articles of at most `short_words` words (a headline, a brief) have their own relatedness
+    # floor: they carry fewer of a claim's words even when on topic (0: no such articles).
+    short_words: int = 0
+    short_floor: float = 0.0
 
     @classmethod
     def read(cls, directory: Path) -> ModelCard:
@@ -154,11 +159,18 @@ class ModelCard:
                 if data.get("negation")
                 else None
             ),
+            short_words=int(data.get("short_words", 0)),
+            short_floor=float(data.get("short_floor", data["related_floor"])),
         )
 
+    def floor(self, article: ArticleText) -> float:
+        """The relatedness under which `article` is unrelated to a claim without the encoder."""
+        return self.short_floor if article.words <= self.short_words else self.related_floor
+
     def unrelated_shift(self, relatedness: float) -> float:
-        """What `decide_label` adds to the unrelated score of a pair with this relatedness."""
-        return self.unrelated_slope * (relatedness - self.related_floor)
+        """What `decide_label` adds to the unrelated score of a pair with this relatedness: none
+        under `related_floor` (a short article's pair past its own floor)."""
+        return self.unrelated_slope * max(relatedness - self.related_floor, 0.0)
 
 
 class _Runtime:
@@ -265,9 +277,10 @@ class EncoderStance:
         pending: list[tuple[int, str, str, str, int, CueReading]] = []
         for index, (claim, raw) in enumerate(pairs):
             article = self._article(raw)
-            reading = self._rules.read_cues(claim, article, floor=self.card.related_floor)
+            floor = self.card.floor(article)
+            reading = self._rules.read_cues(claim, article, floor=floor)
             if reading.stance is None:
-                shortfall = 1.0 - reading.relatedness / self.card.related_floor
+                shortfall = 1.0 - reading.relatedness / floor if floor > 0 else 0.0
                 results[index] = Judgement(
                     Stance.UNRELATED, round(0.5 + 0.4 * shortfall, 3), "", self.version
                 )

@@ -122,3 +122,7 @@ class ArticleText:
     def read(cls, text: str) -> ArticleText:
         sentences = tuple(split_sentences(text))
         return cls(sentences, tuple(tokenize(sentence) for sentence in sentences))
+
+    @property
+    def words(self) -> int:
+        return sum(len(tokens) for tokens in self.tokens)
