@@ -10,6 +10,7 @@ from pydantic import SecretStr
 from monitor.config_loader import load_config
 from monitor.config_loader.environment import setting_variables
 from monitor.errors import ConfigError
+from monitor.stance.kernels import KERNEL_ENV
 
 
 @pytest.fixture
@@ -85,6 +86,13 @@ def test_a_variable_that_names_no_setting_is_an_error(
     with pytest.raises(ConfigError) as caught:
         load_config(config, env={variable: "1"}, cwd=config.parent)
     assert str(caught.value) == expected
+
+
+def test_the_stance_kernel_variable_is_not_read_as_a_setting(config: Path) -> None:
+    assert KERNEL_ENV == "MONITOR_STANCE_KERNEL"
+    env = {KERNEL_ENV: "portable", "MONITOR_FETCH_MAX_REDIRECTS": "7"}
+    loaded = load_config(config, env=env, cwd=config.parent)
+    assert loaded.overrides == ("MONITOR_FETCH_MAX_REDIRECTS",)
 
 
 def test_test_harness_variables_are_left_alone(config: Path) -> None:

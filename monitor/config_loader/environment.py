@@ -18,8 +18,9 @@ from monitor.config_loader.schema import is_list, is_secret, table_scalars
 
 PREFIX = "MONITOR_"
 FILE_SUFFIX = "_FILE"
-# Variables that are not settings: where the config file and the data live.
-RESERVED = frozenset({"MONITOR_CONFIG", "MONITOR_DATA_DIR"})
+# Variables that are not settings: where the config file and the data live, and the stance
+# model's integer kernel (`monitor.stance.kernels`, read by the process that loads the model).
+RESERVED = frozenset({"MONITOR_CONFIG", "MONITOR_DATA_DIR", "MONITOR_STANCE_KERNEL"})
 # Left to test harnesses (e.g. MONITOR_TEST_POSTGRES_URL); never read as settings.
 RESERVED_PREFIX = "MONITOR_TEST_"
 
