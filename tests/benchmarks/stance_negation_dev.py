@@ -29,6 +29,7 @@ from monitor.stance.encoder import ModelCard, Negation, packaged_model_dir
 from monitor.stance.metrics import confusion_scores
 from monitor.stance.training.calibration import (
     FLOORS,
+    SHORT_FLOORS,
     Calibration,
     DevReadings,
     choose,
@@ -88,7 +89,8 @@ def main(argv: list[str] | None = None) -> None:
     started = time.perf_counter()
     readings = read_dev(args.model_dir, dev)
     both = read_dev(args.model_dir, dev, negation)
-    encoder = readings.relatedness >= min(FLOORS)
+    floor = np.where(readings.short, min(SHORT_FLOORS), min(FLOORS))
+    encoder = readings.relatedness >= floor  # the pairs `read_dev` had the encoder read
     rows = np.flatnonzero(encoder & negation.gated(np.exp(readings.logp)))
     print(f"{negation}")
     print(
