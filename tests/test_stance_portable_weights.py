@@ -4,6 +4,7 @@ graphs run by onnxruntime, and the shipped model."""
 
 from __future__ import annotations
 
+import logging
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -157,3 +158,11 @@ def test_the_shipped_model_gives_the_same_numbers_on_both_storages(
     portable = _Runtime(packaged_model_dir(), card, 1)
     assert portable.kernel == "portable"
     assert np.array_equal(fast.probabilities(OWN_SAMPLE), portable.probabilities(OWN_SAMPLE))
+
+
+def test_loading_the_model_logs_its_version_and_kernel(caplog: pytest.LogCaptureFixture) -> None:
+    card = ModelCard.read(packaged_model_dir())
+    with caplog.at_level(logging.INFO, logger="monitor.stance.encoder"):
+        runtime = _Runtime(packaged_model_dir(), card, 2)
+    (record,) = [r for r in caplog.records if r.getMessage() == "stance model loaded"]
+    assert (record.model, record.kernel, record.threads) == (card.version, runtime.kernel, 2)  # type: ignore[attr-defined]

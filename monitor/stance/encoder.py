@@ -44,6 +44,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import math
 import os
 import threading
@@ -69,6 +70,7 @@ LABEL_STANCES = (Stance.SUPPORTS, Stance.REFUTES, Stance.REPORTS, Stance.UNRELAT
 OFF_TOPIC = 0.5
 ARTICLE_CACHE = 128  # articles kept split and tokenized (about 50 KB each)
 BATCH_ARTICLE_CACHE = 1024  # for batch jobs over many pairs (`monitor stance --pairs`)
+log = logging.getLogger(__name__)
 # One loaded runtime per (model directory, worker threads) per process: every watchlist shares it.
 _RUNTIMES: dict[tuple[Path, int | None], _Runtime] = {}
 _RUNTIMES_LOCK = threading.Lock()
@@ -208,6 +210,10 @@ class _Runtime:
         self.tokenizer = tokenizer
         self.workers = max(1, workers or os.cpu_count() or 1)
         self._pool = ThreadPoolExecutor(self.workers, thread_name_prefix="stance")
+        log.info(
+            "stance model loaded",
+            extra={"model": card.version, "kernel": self.kernel, "threads": self.workers},
+        )
 
     def _run(self, encoding: Any) -> np.ndarray[Any, Any]:
         feed = {
