@@ -225,6 +225,22 @@ class _Runtime:
         row: np.ndarray[Any, Any] = logits[0]
         return row
 
+    def read(
+        self, pairs: Sequence[tuple[str, str]], negation: Negation | None
+    ) -> np.ndarray[Any, Any]:
+        """The probabilities of (claim, passage) pairs in float64, with the negated claim's reading
+        mixed in where `negation` gates it: what `EncoderStance` decides on, and what the
+        calibration replays (`export.read_dev`)."""
+        probabilities = self.probabilities(pairs).astype(np.float64)
+        if negation is not None:
+            rows = [int(r) for r in np.flatnonzero(negation.gated(probabilities))]
+            if rows:
+                negated = self.probabilities(
+                    [(negation.claim(pairs[r][0]), pairs[r][1]) for r in rows]
+                )
+                probabilities[rows] = negation.mix(probabilities[rows], negated)
+        return probabilities
+
     def probabilities(self, pairs: Sequence[tuple[str, str]]) -> np.ndarray[Any, Any]:
         """Softmax over the four labels, one row per (claim, passage) pair."""
         if not pairs:
@@ -301,20 +317,7 @@ class EncoderStance:
         return [r for r in results if r is not None]
 
     def _probabilities(self, pairs: Sequence[tuple[str, str]]) -> np.ndarray[Any, Any]:
-        """The encoder's probabilities for (claim, passage) pairs, with the negated claim's
-        reading mixed in where the card asks for it (`Negation`)."""
-        runtime = self._loaded()
-        # In float64, as the calibration's replay mixes and gates them (`export.read_dev`).
-        probabilities = runtime.probabilities(pairs).astype(np.float64)
-        negation = self.card.negation
-        if negation is not None:
-            rows = [int(r) for r in np.flatnonzero(negation.gated(probabilities))]
-            if rows:
-                negated = runtime.probabilities(
-                    [(negation.claim(pairs[r][0]), pairs[r][1]) for r in rows]
-                )
-                probabilities[rows] = negation.mix(probabilities[rows], negated)
-        return probabilities
+        return self._loaded().read(pairs, self.card.negation)
 
     @property
     def loaded(self) -> bool:

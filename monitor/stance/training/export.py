@@ -20,7 +20,7 @@ import hashlib
 import json
 import shutil
 import tempfile
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -141,14 +141,16 @@ def read_dev(directory: Path, dev: list[Any], negation: Negation | None = None) 
         for e, brief in zip(dev, short, strict=True)
     ]
     candidates = [i for i, r in enumerate(readings) if r.stance is not None]
-    probabilities = np.zeros((len(dev), 4))
-    probabilities[:, 3] = 1.0  # pairs under every floor: unrelated
-    probabilities[candidates] = encoder_probabilities(directory, dev, candidates, texts)
-    if negation is not None:
-        probabilities = negated_reading(directory, dev, candidates, texts, probabilities, negation)
+    card = ModelCard.read(directory)
+    words = card.max_words
+    pairs = [
+        (dev[i].claim, select_passage(dev[i].claim, texts[dev[i].body], max_words=words).text)
+        for i in candidates
+    ]
+    probabilities = _Runtime(directory, card, None).read(pairs, negation)
     logp = np.full((len(dev), 4), -30.0)
-    logp[:, 3] = 0.0
-    logp[candidates] = np.log(np.maximum(probabilities[candidates], 1e-9))  # as `decide_label`
+    logp[:, 3] = 0.0  # pairs under every floor: unrelated
+    logp[candidates] = np.log(np.maximum(probabilities, 1e-9))  # as `decide_label`
     story = stories(dev)
     return DevReadings(
         gold=np.array([LABELS.index(e.label) for e in dev]),
@@ -160,52 +162,6 @@ def read_dev(directory: Path, dev: list[Any], negation: Negation | None = None) 
         lead_denial=np.array([r.lead_denial for r in readings]),
         story=np.array([story["b:" + e.body_id] for e in dev]),
     )
-
-
-def negated_reading(
-    directory: Path,
-    dev: list[Any],
-    candidates: Sequence[int],
-    texts: Mapping[str, ArticleText],
-    probabilities: Any,
-    negation: Negation,
-) -> Any:
-    """`probabilities` (one row per dev pair) with the negated claim's reading mixed in, for
-    the `candidates` (pairs the encoder read) that `negation` gates, as `EncoderStance` does."""
-    import numpy as np
-
-    encoded = np.zeros(len(dev), dtype=bool)
-    encoded[list(candidates)] = True
-    rows = [int(r) for r in np.flatnonzero(encoded & negation.gated(probabilities))]
-    negated = encoder_probabilities(directory, dev, rows, texts, read=negation.claim)
-    mixed = probabilities.copy()
-    mixed[rows] = negation.mix(probabilities[rows], negated)
-    return mixed
-
-
-def encoder_probabilities(
-    directory: Path,
-    dev: list[Any],
-    rows: Sequence[int],
-    texts: Mapping[str, ArticleText],
-    read: Callable[[str], str] = str,
-) -> Any:
-    """The encoder's probabilities, (len(rows), 4), for the dev pairs `rows` (bodies split in
-    `texts`): the passage each claim selects, as the product path reads it, with the claim read
-    as `read(claim)`."""
-    import numpy as np
-
-    card = ModelCard.read(directory)
-    runtime = _Runtime(directory, card, None)
-    result = np.zeros((len(rows), 4))
-    for start in range(0, len(rows), 64):
-        chunk = [dev[i] for i in rows[start : start + 64]]
-        pairs = [
-            (read(e.claim), select_passage(e.claim, texts[e.body], max_words=card.max_words).text)
-            for e in chunk
-        ]
-        result[start : start + len(chunk)] = runtime.probabilities(pairs)
-    return result
 
 
 def calibrate(directory: Path, dev: list[Any]) -> dict[str, Any]:
