@@ -106,6 +106,19 @@ def test_the_runtime_is_loaded_only_when_a_pair_reaches_the_encoder() -> None:
     assert model.loaded
 
 
+def test_the_first_stage_settles_off_topic_pairs_and_passes_the_rest_on() -> None:
+    model = EncoderStance()
+    claim = "The mayor resigned on Monday."
+    on_topic = "Weather: rain. The mayor resigned on Monday, her office said."
+    results, pending = model.screen([(claim, "Rain is expected in Lisbon."), (claim, on_topic)])
+    assert results[0] is not None and results[0].stance is Stance.UNRELATED
+    assert results[1] is None
+    assert [(p.position, p.claim) for p in pending] == [(1, claim)]
+    assert pending[0].passage == on_topic  # short enough to be read whole
+    assert pending[0].quote == "The mayor resigned on Monday, her office said."
+    assert not model.loaded
+
+
 def test_recently_judged_articles_are_kept_split_up_to_the_cache_size() -> None:
     model = EncoderStance(article_cache=3)
     claim = "The mayor resigned on Monday."

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from monitor.stance.cues import CueScores, negation_near, score_sentence
-from monitor.stance.lexical import content_stems, split_sentences, stem, tokenize
+from monitor.stance.lexical import ArticleText, content_stems, split_sentences, stem, tokenize
+from monitor.stance.rules import RuleStance
 from monitor.stance.types import Judgement, Stance
 
 
@@ -57,6 +58,23 @@ def test_tokenize_drops_possessives_and_splits_nt() -> None:
         "said",
     ]
     assert tokens[0].capitalised and not tokens[1].capitalised
+
+
+def test_an_article_keeps_each_sentences_stems_for_every_claim_it_is_read_against() -> None:
+    article = ArticleText.read("Musk denied the calls. Putin's office said nothing.")
+    assert article.stem_sets == (
+        frozenset({"musk", "deny", "the", "call"}),
+        frozenset({"putin", "office", "say", "noth"}),
+    )
+    assert article.all_stems == article.stem_sets[0] | article.stem_sets[1]
+    empty = ArticleText.read("")
+    assert (empty.stem_sets, empty.all_stems) == ((), frozenset())
+    assert RuleStance().relatedness("Musk spoke to Putin.", empty) == 0.0
+    # The mean of the whole article's coverage (all of "musk", "call" and the name "putin",
+    # which weighs 1.5) and its best sentence's ("musk" and "call": 2 of 3.5).
+    assert RuleStance().relatedness("Musk called Putin.", article) == pytest.approx(
+        (1 + 2 / 3.5) / 2
+    )
 
 
 def test_content_stems_drop_stop_words_and_negations() -> None:

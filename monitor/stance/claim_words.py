@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 
 from monitor.stance.lexical import content_stems, tokenize
@@ -22,7 +23,7 @@ class ClaimWords:
         """The sum of the weights."""
         return sum(self.weights.values())
 
-    def coverage(self, stems: set[str]) -> float:
+    def coverage(self, stems: AbstractSet[str]) -> float:
         """The weighted share of the content stems found in `stems`, in [0, 1]."""
         if not self.weights:
             return 0.0

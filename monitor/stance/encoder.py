@@ -54,7 +54,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -253,6 +253,18 @@ class _Runtime:
         return result
 
 
+class EncoderInput(NamedTuple):
+    """A pair past the first stage (`EncoderStance.screen`): what the encoder reads and what
+    the decision after it needs."""
+
+    position: int  # of the pair, in the caller's order
+    claim: str
+    passage: str  # the article's most claim-like sentences (`select_passage`)
+    quote: str
+    cue: int  # the rules' label (index into LABEL_STANCES)
+    reading: CueReading  # what the rules read in the pair
+
+
 class EncoderStance:
     """The product's stance model; see the module docstring."""
 
@@ -294,9 +306,24 @@ class EncoderStance:
 
     def judge_many(self, pairs: Sequence[tuple[str, str]]) -> list[Judgement]:
         """Judge many pairs at once (batched inference); results in input order."""
+        results, pending = self.screen(pairs)
+        if pending:
+            probabilities = self._probabilities([(p.claim, p.passage) for p in pending])
+            for item, row in zip(pending, probabilities, strict=True):
+                judgement = self._decide(
+                    [float(p) for p in row], item.cue, item.reading, item.quote
+                )
+                results[item.position] = judgement
+        return [r for r in results if r is not None]
+
+    def screen(
+        self, pairs: Sequence[tuple[str, str]]
+    ) -> tuple[list[Judgement | None], list[EncoderInput]]:
+        """The cheap first stage (step 1 of the module docstring): the verdicts of the pairs
+        under their relatedness floor, in input order (None for the rest), and what the encoder
+        is to read of the rest. Needs no runtime."""
         results: list[Judgement | None] = [None] * len(pairs)
-        # index, claim, passage, quote, the rules' label, what the rules read
-        pending: list[tuple[int, str, str, str, int, CueReading]] = []
+        pending: list[EncoderInput] = []
         for index, (claim, raw) in enumerate(pairs):
             article = self._article(raw)
             floor = self.card.floor(article)
@@ -309,12 +336,10 @@ class EncoderStance:
                 continue
             passage = select_passage(claim, article, max_words=self.card.max_words)
             cue = LABEL_STANCES.index(reading.stance)
-            pending.append((index, claim, passage.text, passage.best_sentence, cue, reading))
-        if pending:
-            probabilities = self._probabilities([(p[1], p[2]) for p in pending])
-            for (index, _, _, quote, cue, reading), row in zip(pending, probabilities, strict=True):
-                results[index] = self._decide([float(p) for p in row], cue, reading, quote)
-        return [r for r in results if r is not None]
+            pending.append(
+                EncoderInput(index, claim, passage.text, passage.best_sentence, cue, reading)
+            )
+        return results, pending
 
     def _probabilities(self, pairs: Sequence[tuple[str, str]]) -> np.ndarray[Any, Any]:
         return self._loaded().read(pairs, self.card.negation)

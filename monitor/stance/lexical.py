@@ -6,7 +6,8 @@ Private to the stance package: deliberately small and independent of `monitor.ma
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import lru_cache
 
 _STOP_WORD_TEXT = """
     a about above according after again against all also am an and any are as at be because
@@ -70,6 +71,7 @@ def split_sentences(text: str) -> list[str]:
     return [sentence for sentence in sentences if sentence]
 
 
+@lru_cache(maxsize=1 << 16)  # a news vocabulary: most words recur across articles and claims
 def stem(word: str) -> str:
     """A crude suffix stripper: enough to equate "denied"/"denies"/"deny" and "calls"/"call"."""
     if word in _IRREGULAR:
@@ -117,6 +119,14 @@ class ArticleText:
 
     sentences: tuple[str, ...]
     tokens: tuple[list[Token], ...]  # one list per sentence
+    # The stems of each sentence, as a set: what every claim's relatedness is measured against.
+    stem_sets: tuple[frozenset[str], ...] = field(init=False, repr=False, compare=False)
+    all_stems: frozenset[str] = field(init=False, repr=False, compare=False)  # their union
+
+    def __post_init__(self) -> None:
+        stem_sets = tuple(frozenset(t.stem for t in tokens) for tokens in self.tokens)
+        object.__setattr__(self, "stem_sets", stem_sets)
+        object.__setattr__(self, "all_stems", frozenset().union(*stem_sets))
 
     @classmethod
     def read(cls, text: str) -> ArticleText:

@@ -70,7 +70,7 @@ class RuleStance:
     def relatedness(self, claim: str, article: str | ArticleText) -> float:
         """The lexical overlap score in [0, 1] that decides whether `article` is on topic."""
         text = article if isinstance(article, ArticleText) else ArticleText.read(article)
-        return _overlap(read_claim_words(claim), list(text.tokens))[0]
+        return _overlap(read_claim_words(claim), text)[0]
 
     def read_cues(self, claim: str, article: str | ArticleText, *, floor: float) -> CueReading:
         """The relatedness and, from `floor` up, the rules' stance with no relatedness threshold
@@ -79,7 +79,7 @@ class RuleStance:
         parsed = read_claim_words(claim)
         text = article if isinstance(article, ArticleText) else ArticleText.read(article)
         tokens = list(text.tokens)
-        related, best_index = _overlap(parsed, tokens)
+        related, best_index = _overlap(parsed, text)
         if related < floor or not tokens:
             return CueReading(related, None, False)
         statement = parse_statement(claim)
@@ -101,7 +101,7 @@ class RuleStance:
         parsed = read_claim_words(claim)
         text = article if isinstance(article, ArticleText) else ArticleText.read(article)
         tokens = list(text.tokens)
-        related, best_index = _overlap(parsed, tokens)
+        related, best_index = _overlap(parsed, text)
         verdict = None
         if related >= self.related_threshold and tokens:
             statement = parse_statement(claim)
@@ -188,15 +188,14 @@ def _negates(claim: ClaimWords, sentence: list[Token]) -> bool:
     return not claim_negated and negation_near(sentence, frozenset(claim.weights))
 
 
-def _overlap(claim: ClaimWords, sentences: list[list[Token]]) -> tuple[float, int]:
+def _overlap(claim: ClaimWords, text: ArticleText) -> tuple[float, int]:
     """The relatedness score and the index of the best-matching sentence."""
-    sentence_stems = [{t.stem for t in tokens} for tokens in sentences]
     best_index, best = 0, 0.0
-    for index, stems in enumerate(sentence_stems):
+    for index, stems in enumerate(text.stem_sets):
         cover = claim.coverage(stems)
         if cover > best:
             best_index, best = index, cover
-    whole = claim.coverage(set().union(*sentence_stems)) if sentences else 0.0
+    whole = claim.coverage(text.all_stems)
     return (whole + best) / 2, best_index
 
 
