@@ -27,7 +27,13 @@ from monitor.stance.training.examples import (
     write_items,
 )
 from monitor.stance.training.fnc1 import DEV_SHARE, LABELS, Example, load, split_train, stories
-from monitor.stance.training.train import BASE_SHA256, Config, dev_objective, epoch_sample
+from monitor.stance.training.train import (
+    BASE_SHA256,
+    SWEEPS,
+    Config,
+    dev_objective,
+    epoch_sample,
+)
 from tests.fixtures_paths import require_shared
 
 AGREE, DISAGREE, DISCUSS, UNRELATED = range(4)
@@ -267,3 +273,20 @@ def test_a_damaged_or_missing_weight_part_is_refused(tmp_path: Path, monkeypatch
     (tmp_path / written["parts"][2]).unlink()
     with pytest.raises(SystemExit, match=r"missing: .*\.02"):
         weights.read_parts(tmp_path, written)
+
+
+def test_the_robust_sweep_keeps_v3s_recipe_and_changes_only_the_loss_or_the_seed() -> None:
+    (v3,) = [c for c in SWEEPS["gpu-long2"] if c.name == "long-disagree3-seed2"]
+    for config in SWEEPS["gpu-robust"]:
+        changed = {
+            field
+            for field in ("seed", "focal", "rdrop")
+            if getattr(config, field) != getattr(v3, field)
+        }
+        same = {
+            k: v for k, v in vars(config).items() if k not in {"name", "seed", "focal", "rdrop"}
+        }
+        assert same == {
+            k: v for k, v in vars(v3).items() if k not in {"name", "seed", "focal", "rdrop"}
+        }
+        assert changed, config.name
