@@ -14,6 +14,8 @@ from tests.benchmarks.stance_data import (
     fnc1_sums,
     load_emergent,
     load_fnc1,
+    same_text,
+    seen_in_fnc1_train,
     verify,
 )
 from tests.fixtures_paths import require_shared
@@ -76,3 +78,14 @@ def test_shared_emergent_test_split(shared_data: Path) -> None:
     pairs = load_emergent("test", directory)
     assert Counter(pair.label for pair in pairs) == {"agree": 246, "discuss": 187, "disagree": 91}
     assert pairs[0].claim == "ISIS leader Abu Bakr al-Baghdadi was wounded in U.S. Airstrike"
+
+
+def test_emergent_articles_that_are_also_fnc1_train_headlines_are_flagged(
+    shared_data: Path,
+) -> None:
+    require_shared(shared_data / "fnc1")
+    pairs = load_emergent("test", require_shared(shared_data / "emergent"))
+    seen = seen_in_fnc1_train(pairs, shared_data / "fnc1")
+    assert len(seen) == len(pairs)
+    assert sum(seen) == 218  # FNC-1 was built from Emergent's articles
+    assert same_text("  Kremlin DENIES\ncontact ") == "kremlin denies contact"

@@ -215,6 +215,16 @@ def test_bootstrap_needs_a_group_per_label() -> None:
         bootstrap_intervals(["agree"], ["agree"], [])
 
 
+def test_the_accuracy_on_pairs_seen_in_training_and_on_the_rest() -> None:
+    gold = ["agree", "disagree", "discuss", "agree"]
+    predicted = ["agree", "agree", "discuss", "discuss"]
+    line = stance_eval.overlap_line(gold, predicted, [True, True, False, False])
+    assert "0.5000 on 2 seen in FNC-1 train, 0.5000 on 2 the rest" in line
+    line = stance_eval.overlap_line(gold, predicted, [True, False, True, True])
+    assert "0.6667 on 3 seen in FNC-1 train, 0.0000 on 1 the rest" in line
+    assert "- on 0 the rest" in stance_eval.overlap_line(gold, predicted, [True] * 4)
+
+
 def test_the_stance_benchmark_prints_intervals_and_paired_differences(
     shared_data: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -224,6 +234,7 @@ def test_the_stance_benchmark_prints_intervals_and_paired_differences(
     stance_eval.main([*argv, "--baseline-dir", shipped])
     out = capsys.readouterr().out
     assert "95% intervals (" in out
+    assert "(article headline as an FNC-1 train headline)" in out
     against = out[out.index("against ") :]
     # The same model on both sides: every paired difference is exactly zero.
     assert against.count("+0.0000 to +0.0000") == 3

@@ -6,6 +6,7 @@ against / observing map to agree / disagree / discuss.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -63,3 +64,17 @@ def load_emergent(split: str = "test", directory: Path = EMERGENT_DIR) -> list[P
             raise DataError(f"{name}: unknown stance {stance!r}")
         pairs.append(Pair(row["claimHeadline"], row["articleHeadline"], EMERGENT_LABELS[stance]))
     return pairs
+
+
+def same_text(text: str) -> str:
+    """`text` case-folded with its whitespace collapsed: how two headlines are compared."""
+    return " ".join(text.casefold().split())
+
+
+def seen_in_fnc1_train(pairs: Sequence[Pair], directory: Path = FNC1_DIR) -> list[bool]:
+    """For each pair, whether its article is also a headline of FNC-1 train (`same_text`).
+    FNC-1 was built from Emergent's articles, so many Emergent article headlines are FNC-1
+    headlines, which the stance model was trained on as claims (against bodies, never against
+    another headline): its figures on those pairs and on the rest tell how much that helps."""
+    headlines = {same_text(e.claim) for e in fnc1.load(directory, "train")}
+    return [same_text(pair.article) in headlines for pair in pairs]

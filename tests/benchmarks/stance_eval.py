@@ -9,7 +9,9 @@ unrelated pairs, so an `unrelated` answer there is simply wrong). Prints the FNC
 per-class precision / recall / F1, macro-F1 over the four FNC labels, a confusion matrix,
 95% bootstrap intervals of the FNC score, macro-F1 and disagree F1 (1,000 resamples of whole
 articles for FNC-1, whose bodies each carry many headlines, and of whole claims for Emergent)
-and pairs per second. The default model is the product's (`default_stance_model`, what
+and pairs per second. For Emergent, also the accuracy on the pairs whose article headline is
+also an FNC-1 train headline (which the model was trained on as a claim) and on the rest. The
+default model is the product's (`default_stance_model`, what
 `monitor check` and `monitor stance --pairs` use); `--model rules` runs the rule baseline.
 `--baseline-dir` judges the same pairs with another exported model too and prints 95% intervals
 of the paired differences (this model's figure minus the baseline's, on the same resamples).
@@ -37,7 +39,7 @@ from monitor.stance.metrics import (
     per_class,
 )
 from monitor.watchlist import default_stance_model
-from tests.benchmarks.stance_data import Pair, load_emergent, load_fnc1
+from tests.benchmarks.stance_data import Pair, load_emergent, load_fnc1, seen_in_fnc1_train
 
 
 def evaluate(
@@ -47,10 +49,12 @@ def evaluate(
     macro_labels: Sequence[str] = FNC_LABELS,
     group_by: str = "article",
     baseline: StanceModel | None = None,
+    seen: Sequence[bool] | None = None,
 ) -> None:
     """Judge every pair with `model` and print the figures; the bootstrap resamples whole
-    groups of pairs that share their `group_by` text. With a `baseline`, also the intervals of
-    the paired differences."""
+    groups of pairs that share their `group_by` text. With `seen` (one flag per pair: its
+    article is an FNC-1 train headline), the accuracy on the flagged pairs and on the rest. With
+    a `baseline`, also the intervals of the paired differences."""
     started = time.perf_counter()
     judged = judge_all(model, [(pair.claim, pair.article) for pair in pairs])
     predicted = [judgement.stance.fnc_label for judgement in judged]
@@ -65,6 +69,8 @@ def evaluate(
             f"macro-F1    {macro_f1(gold, predicted, macro_labels):6.4f}"
             f"  (over {', '.join(macro_labels)})"
         )
+    if seen is not None:
+        print(overlap_line(gold, predicted, seen))
     print(f"{'label':<10} {'precision':>9} {'recall':>7} {'F1':>7} {'support':>8}")
     for score in per_class(gold, predicted):
         print(
@@ -96,6 +102,16 @@ def evaluate(
         print(f"  {figure:<12} {interval.low:+8.4f} to {interval.high:+.4f}")
 
 
+def overlap_line(gold: Sequence[str], predicted: Sequence[str], seen: Sequence[bool]) -> str:
+    """The accuracy on the pairs `seen` flags and on the rest, as one line."""
+    parts = []
+    for flag, what in ((True, "seen in FNC-1 train"), (False, "the rest")):
+        rows = [(g, p) for g, p, s in zip(gold, predicted, seen, strict=True) if s is flag]
+        score = f"{sum(g == p for g, p in rows) / len(rows):.4f}" if rows else "-"
+        parts.append(f"{score} on {len(rows)} {what}")
+    return "accuracy    " + ", ".join(parts) + " (article headline as an FNC-1 train headline)"
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--dataset", choices=("fnc1", "emergent", "both"), default="both")
@@ -121,7 +137,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     if args.dataset in ("emergent", "both"):
         pairs = load_emergent(args.emergent_split)[: args.limit]
         name = f"Emergent {args.emergent_split}"
-        evaluate(model, name, pairs, FNC_LABELS[:3], "claim", baseline)
+        seen = seen_in_fnc1_train(pairs)
+        evaluate(model, name, pairs, FNC_LABELS[:3], "claim", baseline, seen)
 
 
 if __name__ == "__main__":
