@@ -23,7 +23,7 @@ from monitor.stance.metrics import (
     paired_difference_intervals,
     per_class,
 )
-from tests.benchmarks import stance_eval
+from tests.benchmarks import stance_eval, stance_headlines_dev
 from tests.fixtures_paths import require_shared
 
 GOLD = ["agree", "disagree", "discuss", "discuss", "unrelated", "unrelated"]
@@ -238,3 +238,15 @@ def test_the_stance_benchmark_prints_intervals_and_paired_differences(
     against = out[out.index("against ") :]
     # The same model on both sides: every paired difference is exactly zero.
     assert against.count("+0.0000 to +0.0000") == 3
+
+
+def test_the_headline_pairs_benchmark_prints_each_labels_recall(
+    shared_data: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    require_shared(shared_data / "fnc1")
+    stance_headlines_dev.main(["--data", str(shared_data / "fnc1"), "--limit", "30"])
+    out = capsys.readouterr().out
+    assert "30 headline pairs of FNC-1 dev" in out
+    rows = [line.split() for line in out.splitlines() if "recall" in line]
+    assert [row[0] for row in rows] == ["agree", "disagree"]
+    assert sum(int(n) for row in rows for n in row[1:5]) == 30

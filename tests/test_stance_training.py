@@ -21,6 +21,8 @@ from monitor.stance.training.examples import (
     _Texts,
     fnc1_items,
     hard_negatives,
+    headline_items,
+    headline_pairs,
     negate,
     negated_items,
     read_items,
@@ -48,6 +50,7 @@ def pool() -> list[Item]:
     ]
     items += [Item("claim h", f"hard {n}", UNRELATED, "hard") for n in range(15)]
     items += [Item("claim n", f"negated {n}", DISAGREE, "negated") for n in range(5)]
+    items += [Item("claim l", f"headline {n}", AGREE, "headline") for n in range(4)]
     return items
 
 
@@ -65,6 +68,51 @@ def test_an_epoch_keeps_every_agree_repeats_denials_and_samples_the_rest() -> No
     assert counts == {AGREE: 30, DISAGREE: 10 * copies, DISCUSS: 40, UNRELATED: 50}
     assert len({item.passage for item in epoch if item.label == AGREE}) == 30
     assert {item.kind for item in epoch} == {"fnc1"}
+
+
+def test_headline_pairs_join_every_epoch_only_when_switched_on() -> None:
+    plain = epoch_sample(pool(), random.Random(0), HALF)
+    assert "headline" not in {item.kind for item in plain}
+    epoch = epoch_sample(pool(), random.Random(0), replace(HALF, headlines=True))
+    assert Counter(item.kind for item in epoch)["headline"] == 4
+
+
+def test_headline_pairs_are_two_headlines_of_one_body_that_both_take_a_side() -> None:
+    body = "The mayor resigned."
+    examples = [
+        Example("Mayor quits", "b1", body, "agree"),
+        Example("Mayor steps down", "b1", body, "agree"),
+        Example("Mayor did not quit", "b1", body, "disagree"),
+        Example("Mayor may quit, paper says", "b1", body, "discuss"),
+        Example("Cat rescued", "b1", body, "unrelated"),
+        Example("Comet seen", "b2", "A comet passed.", "agree"),
+    ]
+    assert sorted(headline_pairs(examples)) == [
+        ("Mayor did not quit", "Mayor quits", DISAGREE),
+        ("Mayor did not quit", "Mayor steps down", DISAGREE),
+        ("Mayor quits", "Mayor did not quit", DISAGREE),
+        ("Mayor quits", "Mayor steps down", AGREE),
+        ("Mayor steps down", "Mayor did not quit", DISAGREE),
+        ("Mayor steps down", "Mayor quits", AGREE),
+    ]
+    # Two headlines the body disputes assert the same thing.
+    disputed = [Example("A", "b", body, "disagree"), Example("B", "b", body, "disagree")]
+    assert {label for _, _, label in headline_pairs(disputed)} == {AGREE}
+
+
+def test_headline_items_take_a_few_pairs_per_body_up_to_half_of_them_denials() -> None:
+    body = "The mayor resigned."
+    examples = [Example(f"Mayor quits {n}", "b1", body, "agree") for n in range(5)]
+    examples.append(Example("Mayor did not quit", "b1", body, "disagree"))
+    examples.append(Example("Comet seen", "b2", "A comet passed.", "agree"))
+    # Body b1 gives 30 pairs, 10 of them disagree; b2 has only one headline.
+    items = headline_items(examples, random.Random(0), per_body=4)
+    assert {item.kind for item in items} == {"headline"}
+    assert Counter(item.label for item in items) == {DISAGREE: 2, AGREE: 2}
+    items = headline_items(examples, random.Random(0), per_body=40)
+    assert Counter(item.label for item in items) == {DISAGREE: 10, AGREE: 20}
+    again = headline_items(examples, random.Random(0), per_body=4)
+    assert again == headline_items(examples, random.Random(0), per_body=4)
 
 
 def test_hard_negatives_and_negated_pairs_join_every_epoch_when_switched_on() -> None:
@@ -275,18 +323,15 @@ def test_a_damaged_or_missing_weight_part_is_refused(tmp_path: Path, monkeypatch
         weights.read_parts(tmp_path, written)
 
 
-def test_the_robust_sweep_keeps_v3s_recipe_and_changes_only_the_loss_or_the_seed() -> None:
+@pytest.mark.parametrize(
+    ("sweep", "varied"),
+    [("gpu-robust", {"seed", "focal", "rdrop"}), ("gpu-headlines", {"headlines", "focal"})],
+)
+def test_the_next_sweeps_keep_v3s_recipe_but_for_what_they_try(
+    sweep: str, varied: set[str]
+) -> None:
     (v3,) = [c for c in SWEEPS["gpu-long2"] if c.name == "long-disagree3-seed2"]
-    for config in SWEEPS["gpu-robust"]:
-        changed = {
-            field
-            for field in ("seed", "focal", "rdrop")
-            if getattr(config, field) != getattr(v3, field)
-        }
-        same = {
-            k: v for k, v in vars(config).items() if k not in {"name", "seed", "focal", "rdrop"}
-        }
-        assert same == {
-            k: v for k, v in vars(v3).items() if k not in {"name", "seed", "focal", "rdrop"}
-        }
-        assert changed, config.name
+    for config in SWEEPS[sweep]:
+        differs = {k for k, v in vars(config).items() if k != "name" and v != getattr(v3, k)}
+        assert differs, config.name
+        assert differs <= varied, config.name

@@ -11,6 +11,9 @@ Three kinds, each an `Item` (claim, passage, label, kind):
 - "negated": polarity pairs. An agree pair with a single-auxiliary headline negated ("X has
   confirmed" -> "X has not confirmed") becomes disagree, and a disagree pair becomes agree, so
   the encoder must read the claim's polarity, not only the body's denial words.
+- "headline": two headlines of the same FNC-1 body, the second standing as a one-line article
+  (`headline_pairs`): the short-text setting of Emergent (a claim against an article's
+  headline), which FNC-1's bodies rarely give.
 
 `items.jsonl.gz` (written by `write_items`) holds the fit items, the dev items (the held-out dev
 split, FNC-1 pairs only) and the dev pairs under the floor, so training can run on a machine
@@ -39,10 +42,12 @@ RELATED_FLOOR = 0.15  # rule overlap under which a pair never reaches the encode
 SHORT_SHARE = 0.25  # of training pairs whose passage is only the best sentence (short articles)
 HARD_PER_CLAIM = 3  # hard negatives per FNC-1 train headline
 HARD_CANDIDATES = 40  # bodies per headline scored by rule relatedness, by shared rare words
+HEADLINES_PER_BODY = 6  # headline pairs per FNC-1 body at most (some bodies carry dozens)
 # Article words per training passage (minilm-fnc1-v3). Inference reads the length from the
 # model's card; v1 and v2 were trained on passage.MAX_WORDS (90).
 PASSAGE_WORDS = 140
-ITEMS_FORMAT = 2  # 2: the header says the passage length (max_words, max_length)
+# 2: the header says the passage length (max_words, max_length); 3: headline pairs are in
+ITEMS_FORMAT = 3
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,7 +55,7 @@ class Item:
     claim: str
     passage: str
     label: int  # index into LABELS
-    kind: str  # "fnc1", "hard", "negated" or "dev"
+    kind: str  # "fnc1", "hard", "negated", "headline" or "dev"
 
 
 class _Texts:
@@ -192,6 +197,47 @@ def negated_items(items: list[Item]) -> list[Item]:
     return out
 
 
+def headline_pairs(examples: list[Example]) -> list[tuple[str, str, int]]:
+    """(claim, article, label) for every ordered pair of two headlines of one FNC-1 body that both
+    take a side on it: agree when the body agrees with both or disputes both, disagree when it
+    agrees with one and disputes the other. Headlines the body only discusses are left out:
+    whether one of them reports the other or takes a side is in its wording, which the labels
+    do not tell. Derived labels: two headlines the body agrees with may stress different parts
+    of the story."""
+    sides: dict[str, dict[str, str]] = defaultdict(dict)
+    for e in examples:
+        if e.label in ("agree", "disagree"):
+            sides[e.body_id][e.claim] = e.label
+    pairs = []
+    for body_id in sorted(sides):
+        headlines = sorted(sides[body_id].items())
+        for claim, side in headlines:
+            for article, other in headlines:
+                if article != claim:
+                    label = "agree" if side == other else "disagree"
+                    pairs.append((claim, article, LABELS.index(label)))
+    return pairs
+
+
+def headline_items(
+    examples: list[Example], rng: random.Random, *, per_body: int = HEADLINES_PER_BODY
+) -> list[Item]:
+    """`headline_pairs` as training items: at most `per_body` of each body's, drawn at random,
+    up to half of them disagree pairs (rare: 6% of all such pairs on dev)."""
+    by_body: dict[str, list[Example]] = defaultdict(list)
+    for e in examples:
+        by_body[e.body_id].append(e)
+    disagree = LABELS.index("disagree")
+    items = []
+    for body_id in sorted(by_body):
+        pairs = headline_pairs(by_body[body_id])
+        rng.shuffle(pairs)
+        chosen = [pair for pair in pairs if pair[2] == disagree][: per_body // 2]
+        chosen += [pair for pair in pairs if pair[2] != disagree][: per_body - len(chosen)]
+        items += [Item(claim, article, label, "headline") for claim, article, label in chosen]
+    return items
+
+
 def build(
     fit: list[Example], dev: list[Example], *, max_words: int = PASSAGE_WORDS
 ) -> tuple[list[Item], list[Item], Counter[str]]:
@@ -202,6 +248,7 @@ def build(
     train, _ = fnc1_items(fit, rules, texts, rng, max_words=max_words)
     train += hard_negatives(fit, rules, texts, random.Random(3), max_words=max_words)
     train += negated_items([item for item in train if item.kind == "fnc1"])
+    train += headline_items(fit, random.Random(5))
     dev_items, dev_below = fnc1_items(dev, rules, texts, None, kind="dev", max_words=max_words)
     return train, dev_items, dev_below
 
