@@ -67,10 +67,9 @@ class Config:
     """One training run. Every epoch takes every agree pair, each denial `disagree_copies`
     times, a fresh `discuss_share` of discuss, `unrelated` fresh unrelated FNC-1 pairs (all of
     them when negative), and the hard negatives, negated pairs and headline pairs when switched
-    on. The loss is
-    class-weighted cross-entropy, or focal loss (`focal` > 0), over one forward pass, or two
-    with R-drop (`rdrop` > 0: the two dropout passes' symmetric KL divergence, times `rdrop`,
-    is added to their mean loss)."""
+    on. The loss is class-weighted cross-entropy, or focal loss (`focal` > 0), over one forward
+    pass, or over two with R-drop (`rdrop` > 0: the two dropout passes' symmetric KL
+    divergence, times `rdrop`, is added to their mean loss)."""
 
     name: str = "cpu"
     epochs: int = 3
