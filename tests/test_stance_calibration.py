@@ -187,3 +187,24 @@ def test_recalibrating_into_the_source_directory_is_refused(tmp_path: Path) -> N
         export.main(["--from-model", str(tmp_path / "model"), "--out", str(tmp_path / "model")])
     assert exit_info.value.code == 2
     assert encoder.ModelCard.read(tmp_path / "model") == ModelCard.read(packaged_model_dir())
+
+
+def test_the_encoder_reads_the_dev_pairs_from_the_lowest_floor_for_their_length() -> None:
+    base = readings(False, short_related=True)
+    relatedness = np.array([0.05, 0.12, 0.12, 0.2, 0.3])
+    short = np.array([True, True, False, False, False])
+    rows = replace(
+        base,
+        gold=base.gold[:5],
+        logp=base.logp[:5],
+        relatedness=relatedness,
+        cue=base.cue[:5],
+        short=short,
+        blocks_support=base.blocks_support[:5],
+        lead_denial=base.lead_denial[:5],
+        story=base.story[:5],
+    )
+    # Short articles from 0.1 (the lowest short floor), the others from 0.3.
+    assert rows.encoded.tolist() == [False, True, False, False, True]
+    assert calibration.lowest_floor(short=True) == min(calibration.SHORT_FLOORS) == 0.1
+    assert calibration.lowest_floor(short=False) == min(calibration.FLOORS) == 0.3

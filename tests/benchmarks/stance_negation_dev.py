@@ -27,14 +27,7 @@ import numpy as np
 
 from monitor.stance.encoder import ModelCard, Negation, packaged_model_dir
 from monitor.stance.metrics import confusion_scores
-from monitor.stance.training.calibration import (
-    FLOORS,
-    SHORT_FLOORS,
-    Calibration,
-    DevReadings,
-    choose,
-    predict,
-)
+from monitor.stance.training.calibration import Calibration, DevReadings, choose, predict
 from monitor.stance.training.export import NEGATION, read_dev
 from monitor.stance.training.fnc1 import load, split_train
 
@@ -89,8 +82,7 @@ def main(argv: list[str] | None = None) -> None:
     started = time.perf_counter()
     readings = read_dev(args.model_dir, dev)
     both = read_dev(args.model_dir, dev, negation)
-    floor = np.where(readings.short, min(SHORT_FLOORS), min(FLOORS))
-    encoder = readings.relatedness >= floor  # the pairs `read_dev` had the encoder read
+    encoder = readings.encoded
     rows = np.flatnonzero(encoder & negation.gated(np.exp(readings.logp)))
     print(f"{negation}")
     print(

@@ -72,6 +72,19 @@ class DevReadings:
     lead_denial: np.ndarray[Any, Any]
     story: np.ndarray[Any, Any]  # story number, for the cross-validation folds
 
+    @property
+    def encoded(self) -> np.ndarray[Any, Any]:
+        """Which pairs the encoder read: those at or past the lowest floor for their length."""
+        floor = np.where(self.short, lowest_floor(short=True), lowest_floor(short=False))
+        result: np.ndarray[Any, Any] = self.relatedness >= floor
+        return result
+
+
+def lowest_floor(*, short: bool) -> float:
+    """The lowest relatedness floor the calibration may choose for an article (of at most
+    SHORT_WORDS words when `short`): the encoder reads every dev pair from there."""
+    return min(SHORT_FLOORS) if short else min(FLOORS)
+
 
 @dataclass(frozen=True)
 class Calibration:

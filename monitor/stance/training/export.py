@@ -31,11 +31,10 @@ from monitor.stance.metrics import fnc_score, per_class
 from monitor.stance.passage import select_passage
 from monitor.stance.rules import RuleStance
 from monitor.stance.training.calibration import (
-    FLOORS,
-    SHORT_FLOORS,
     SHORT_WORDS,
     DevReadings,
     choose,
+    lowest_floor,
     predict,
 )
 from monitor.stance.training.fnc1 import LABELS, load, split_train, stories
@@ -137,7 +136,7 @@ def read_dev(directory: Path, dev: list[Any], negation: Negation | None = None) 
     texts = {e.body: ArticleText.read(e.body) for e in dev}
     short = np.array([texts[e.body].words <= SHORT_WORDS for e in dev], dtype=bool)
     readings = [
-        rules.read_cues(e.claim, texts[e.body], floor=min(SHORT_FLOORS if brief else FLOORS))
+        rules.read_cues(e.claim, texts[e.body], floor=lowest_floor(short=brief))
         for e, brief in zip(dev, short, strict=True)
     ]
     candidates = [i for i, r in enumerate(readings) if r.stance is not None]
