@@ -325,7 +325,15 @@ def test_a_damaged_or_missing_weight_part_is_refused(tmp_path: Path, monkeypatch
 
 @pytest.mark.parametrize(
     ("sweep", "varied"),
-    [("gpu-robust", {"seed", "focal", "rdrop"}), ("gpu-headlines", {"headlines", "focal"})],
+    [
+        ("gpu-robust", {"seed", "focal", "rdrop"}),
+        ("gpu-headlines", {"headlines", "focal"}),
+        (  # shorter and lighter, for a CPU, going on from v3's weights (`fit --start`)
+            "cpu-continue",
+            {"seed", "epochs", "lr", "discuss_share", "unrelated", "attention_dropout"}
+            | {"headlines", "focal"},
+        ),
+    ],
 )
 def test_the_next_sweeps_keep_v3s_recipe_but_for_what_they_try(
     sweep: str, varied: set[str]

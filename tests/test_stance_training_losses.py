@@ -1,6 +1,7 @@
-"""The training losses (`train.stance_loss`, `train.symmetric_kl`). They need torch, which only
-the `train` extra installs (`pip install -e '.[train]'`): without it these tests are skipped, as
-the default and test installs never train."""
+"""The training losses (`train.stance_loss`, `train.symmetric_kl`) and the trainer's model set-up
+(going on from a shipped model, attention dropout, bfloat16 on a CPU). They need torch, which
+only the `train` extra installs (`pip install -e '.[train]'`): without it these tests are
+skipped, as the default and test installs never train."""
 
 from __future__ import annotations
 
@@ -8,7 +9,16 @@ import math
 
 import pytest
 
-from monitor.stance.training.train import stance_loss, symmetric_kl
+from monitor.stance.training import weights
+from monitor.stance.training.train import (
+    MAX_LENGTH,
+    Config,
+    _Trainer,
+    base_model_dir,
+    stance_loss,
+    symmetric_kl,
+)
+from tests.test_stance_start_weights import MODEL
 
 torch = pytest.importorskip("torch")
 
@@ -68,3 +78,25 @@ def test_the_losses_give_gradients() -> None:
     loss.backward()
     assert logits.grad is not None and float(logits.grad.abs().sum()) > 0
     assert second.grad is not None and float(second.grad.abs().sum()) > 0
+
+
+def test_a_run_that_goes_on_from_a_shipped_model_begins_with_its_weights() -> None:
+    start, _ = weights.from_onnx(MODEL)
+    trainer = _Trainer(base_model_dir(), "cpu", MAX_LENGTH, start=start)
+    model = trainer.new_model(Config(attention_dropout=0.0))
+    state = model.state_dict()
+    assert set(state) == set(start)
+    for name, value in start.items():
+        assert torch.equal(state[name], torch.from_numpy(value)), name
+    assert model.config.attention_probs_dropout_prob == 0.0
+    fresh = _Trainer(base_model_dir(), "cpu", MAX_LENGTH).new_model(Config())
+    assert fresh.config.attention_probs_dropout_prob == 0.1  # the base model's own
+    assert not torch.equal(fresh.state_dict()["classifier.weight"], state["classifier.weight"])
+
+
+@pytest.mark.parametrize(("bf16", "dtype"), [(False, "float32"), (True, "bfloat16")])
+def test_a_cpu_trainer_computes_in_bfloat16_only_when_asked(bf16: bool, dtype: str) -> None:
+    trainer = _Trainer(base_model_dir(), "cpu", MAX_LENGTH, bf16=bf16)
+    with trainer._autocast():
+        out = torch.nn.Linear(4, 4)(torch.ones(2, 4))
+    assert out.dtype == getattr(torch, dtype)

@@ -1,5 +1,6 @@
 """Moving weights to and from a training machine: the base model as an fp16 copy, the fine-tuned
-weights as fp16 parts, and joining them back into a checkpoint that `export` reads.
+weights as fp16 parts, and joining them back into a checkpoint that `export` reads; and reading
+a shipped model's int8 weights back as floats (`from_onnx`), so that training can go on from it.
 
     python -m monitor.stance.training.weights pack --out carry/base
     python -m monitor.stance.training.weights join --parts OUT --out build/stance/checkpoint
@@ -129,6 +130,64 @@ def join(parts: Path, out: Path) -> None:
             shutil.copyfile(base / name, out / name)
     if parts.resolve() != out.parent.resolve():
         shutil.copyfile(parts / "training.json", out.parent / "training.json")
+
+
+def from_onnx(directory: Path) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A shipped model's weights as float32 numpy arrays under the transformers BERT names
+    (`bert.encoder.layer.0.attention.self.query.weight`, ..., `classifier.bias`), with a note of
+    where they came from. model.onnx's sha256 is checked against its card. Each int8 matrix
+    comes back as (q - zero point) x scale, per output channel, in the [out, in] layout of a
+    torch Linear; float initializers (biases, layer norms) are taken as they are. These are the
+    numbers the shipped model multiplies by, so a model built from them reads as it does, but
+    for the activations' rounding, which onnxruntime adds and torch does not."""
+    import numpy as np
+    import onnx
+    from onnx import numpy_helper
+
+    card = json.loads((directory / "model.json").read_text(encoding="utf-8"))
+    data = (directory / "model.onnx").read_bytes()
+    digest = hashlib.sha256(data).hexdigest()
+    if digest != card["onnx_sha256"]:
+        raise SystemExit(f"{directory}/model.onnx: sha256 {digest}, expected {card['onnx_sha256']}")
+    graph = onnx.load_model_from_string(data).graph
+    tensors = {i.name: numpy_helper.to_array(i) for i in graph.initializer}
+
+    def dequantized(prefix: str) -> Any:
+        q = tensors[f"{prefix}_quantized"].astype(np.int32)
+        zero = tensors[f"{prefix}_zero_point"].astype(np.int32)
+        return ((q - zero) * tensors[f"{prefix}_scale"]).astype(np.float32)
+
+    state: dict[str, Any] = {
+        name: value.astype(np.float32)
+        for name, value in tensors.items()
+        if value.dtype == np.float32 and value.ndim > 0 and not name.endswith("_scale")
+    }
+    for name in tensors:  # the embeddings: one scale each, rows gathered as they are
+        if name.startswith("bert.embeddings.") and name.endswith(".weight_quantized"):
+            prefix = name.removesuffix("_quantized")
+            state[prefix] = dequantized(prefix)
+    for node in graph.node:  # the matrix products: [in, out] with a scale per output column
+        if node.op_type != "MatMulInteger":
+            continue
+        prefix = node.input[1].removesuffix("_quantized")
+        state[f"{_linear_name(node.output[0])}.weight"] = np.ascontiguousarray(
+            dequantized(prefix).T
+        )
+    note = {"model": card["version"], "onnx_sha256": digest}
+    return state, note
+
+
+def _linear_name(product: str) -> str:
+    """The torch module a quantized matrix product of the exported graph belongs to, from its
+    output's name: "/bert/encoder/layer.0/attention/self/query/MatMul_output_0_output_quantized"
+    is bert.encoder.layer.0.attention.self.query; the classifier's is "logits_MatMul...".
+    """
+    if product.startswith("logits_"):
+        return "classifier"
+    path = product.strip("/").split("/")
+    if len(path) < 3 or not path[-1].startswith(("MatMul", "Gemm")):
+        raise ValueError(f"not a linear layer's product: {product!r}")
+    return ".".join(path[:-1])
 
 
 def main(argv: list[str] | None = None) -> None:
