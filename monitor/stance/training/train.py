@@ -333,10 +333,12 @@ class _Trainer:
         config = AutoConfig.from_pretrained(
             str(self.base), num_labels=len(LABELS), id2label=dict(enumerate(LABELS)), **dropout
         )
-        model = AutoModelForSequenceClassification.from_pretrained(
-            str(self.base), config=config, dtype=self.torch.float32
-        )
-        if self.start is not None:
+        if self.start is None:
+            model = AutoModelForSequenceClassification.from_pretrained(
+                str(self.base), config=config, dtype=self.torch.float32
+            )
+        else:  # every weight comes from `start`: the base model's are not read only to be replaced
+            model = AutoModelForSequenceClassification.from_config(config)
             tensors = {k: self.torch.from_numpy(v) for k, v in self.start.items()}
             model.load_state_dict(tensors, strict=True)
         return model.float().to(self.device)
@@ -525,7 +527,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--device", default="auto")
     parser.add_argument("--threads", type=int, default=2, help="CPU threads for torch")
     parser.add_argument(
-        "--start", type=Path, help="a shipped model's directory to go on training from (fit)"
+        "--start",
+        type=Path,
+        help="a shipped model's directory to go on training from (fit; needs the onnx package)",
     )
     parser.add_argument(
         "--bf16",
