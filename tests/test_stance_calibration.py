@@ -135,8 +135,13 @@ def test_predict_replays_the_floors_the_guards_and_the_denying_lead() -> None:
 
 
 @pytest.fixture(scope="module")
-def dev_sample(shared_data: Path) -> list[Any]:
-    _, dev = split_train(load(require_shared(shared_data / "fnc1"), "train"))
+def fnc1_split(shared_data: Path) -> tuple[list[Any], list[Any]]:
+    return split_train(load(require_shared(shared_data / "fnc1"), "train"))
+
+
+@pytest.fixture(scope="module")
+def dev_sample(fnc1_split: tuple[list[Any], list[Any]]) -> list[Any]:
+    _, dev = fnc1_split
     # The first 400 pairs, and 120 more of articles short enough for their own floor.
     short = [e for e in dev[400:] if ArticleText.read(e.body).words <= calibration.SHORT_WORDS]
     return dev[:400] + short[:120]
@@ -179,6 +184,29 @@ def test_an_exported_model_is_calibrated_again_without_its_checkpoint(
         judgement = model.judge(row["claim"], row["article"])
         assert (judgement.stance.value, judgement.confidence) == (row["stance"], row["confidence"])
         assert judgement.model_version == "test-recalibrated"
+
+
+def test_a_model_with_its_outlier_channels_separated_is_calibrated_on_the_product_path(
+    tmp_path: Path,
+    fnc1_split: tuple[list[Any], list[Any]],
+    dev_sample: list[Any],
+    small_grid: None,
+) -> None:
+    """`export --from-model --separate-outliers`: the product loads the separated graph (on this
+    CPU's kernel), and the calibration's replay of it gives the product's verdicts."""
+    out = tmp_path / "model"
+    out.mkdir()
+    card = export.copied_card(packaged_model_dir(), out, "test-separated")
+    fit, _ = fnc1_split
+    assert export.separate_outliers(out, card, fit, dev_sample, count=30)
+    export.finish(out, card, dev_sample)  # raises if the product path and the replay disagree
+    written = json.loads((out / "model.json").read_text(encoding="utf-8"))
+    assert written["outliers"]["channels"]
+    assert written["onnx_sha256"] != ModelCard.read(packaged_model_dir()).onnx_sha256
+    model = EncoderStance(out)
+    recorded = json.loads((out / "recorded.json").read_text(encoding="utf-8"))
+    judged = model.judge_many([(row["claim"], row["article"]) for row in recorded["own"]])
+    assert [j.stance.value for j in judged] == [row["stance"] for row in recorded["own"]]
 
 
 def test_recalibrating_into_the_source_directory_is_refused(tmp_path: Path) -> None:

@@ -18,7 +18,7 @@ from monitor.stance.rules import RuleStance
 from monitor.stance.training import weights
 from monitor.stance.training.examples import (
     Item,
-    _Texts,
+    Texts,
     fnc1_items,
     hard_negatives,
     headline_items,
@@ -210,7 +210,7 @@ def test_stories_are_the_components_of_related_pairs() -> None:
 
 
 def test_hard_negatives_pair_a_headline_with_word_sharing_bodies_of_other_stories() -> None:
-    hard = hard_negatives(examples(), RuleStance(), _Texts(), random.Random(0), per_claim=3)
+    hard = hard_negatives(examples(), RuleStance(), Texts(), random.Random(0), per_claim=3)
     assert {item.label for item in hard} == {UNRELATED}
     assert {item.kind for item in hard} == {"hard"}
     # Each headline meets the other story's body (same mayor, another subject)...
@@ -229,7 +229,7 @@ def test_training_passages_are_cut_to_the_length_the_encoder_will_read() -> None
     pairs = [Example(MAYOR, "b9", body, "agree")]
     lengths = {}
     for words in (40, 140):
-        items, below = fnc1_items(pairs, RuleStance(), _Texts(), None, max_words=words)
+        items, below = fnc1_items(pairs, RuleStance(), Texts(), None, max_words=words)
         assert not below
         lengths[words] = len(items[0].passage.split())
         assert words - 12 < lengths[words] <= words  # whole sentences of 11 words, up to the cap

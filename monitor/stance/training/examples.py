@@ -58,7 +58,7 @@ class Item:
     kind: str  # "fnc1", "hard", "negated", "headline" or "dev"
 
 
-class _Texts:
+class Texts:
     """Each body split and tokenized once."""
 
     def __init__(self) -> None:
@@ -81,7 +81,7 @@ def _passage_text(claim: str, text: ArticleText, short: bool, max_words: int) ->
 def fnc1_items(
     examples: list[Example],
     rules: RuleStance,
-    texts: _Texts,
+    texts: Texts,
     rng: random.Random | None,
     *,
     kind: str = "fnc1",
@@ -118,7 +118,7 @@ def _content(words: Iterable[Any]) -> set[str]:
 def hard_negatives(
     examples: list[Example],
     rules: RuleStance,
-    texts: _Texts,
+    texts: Texts,
     rng: random.Random,
     *,
     per_claim: int = HARD_PER_CLAIM,
@@ -243,7 +243,7 @@ def build(
 ) -> tuple[list[Item], list[Item], Counter[str]]:
     """(training items of every kind, dev items, dev labels under the floor); passages of at
     most `max_words` article words."""
-    rules, texts = RuleStance(), _Texts()
+    rules, texts = RuleStance(), Texts()
     rng = random.Random(1)
     train, _ = fnc1_items(fit, rules, texts, rng, max_words=max_words)
     train += hard_negatives(fit, rules, texts, random.Random(3), max_words=max_words)

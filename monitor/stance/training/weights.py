@@ -139,10 +139,13 @@ def from_onnx(directory: Path) -> tuple[dict[str, Any], dict[str, Any]]:
     comes back as (q - zero point) x scale, per output channel, in the [out, in] layout of a
     torch Linear; float initializers (biases, layer norms) are taken as they are. These are the
     numbers the shipped model multiplies by, so a model built from them reads as it does, but
-    for the activations' rounding, which onnxruntime adds and torch does not."""
+    for the activations' rounding, which onnxruntime adds and torch does not. The float copies
+    of outlier rows (`outliers.separate`) are the same numbers again, and are left out."""
     import numpy as np
     import onnx
     from onnx import numpy_helper
+
+    from monitor.stance.training import outliers
 
     card = json.loads((directory / "model.json").read_text(encoding="utf-8"))
     data = (directory / "model.onnx").read_bytes()
@@ -157,10 +160,11 @@ def from_onnx(directory: Path) -> tuple[dict[str, Any], dict[str, Any]]:
         zero = tensors[f"{prefix}_zero_point"].astype(np.int32)
         return ((q - zero) * tensors[f"{prefix}_scale"]).astype(np.float32)
 
+    added = ("_scale", outliers.INLIERS, outliers.ROWS)  # the quantizer's and `outliers`'
     state: dict[str, Any] = {
         name: value.astype(np.float32)
         for name, value in tensors.items()
-        if value.dtype == np.float32 and value.ndim > 0 and not name.endswith("_scale")
+        if value.dtype == np.float32 and value.ndim > 0 and not name.endswith(added)
     }
     for name in tensors:  # the embeddings: one scale each, rows gathered as they are
         if name.startswith("bert.embeddings.") and name.endswith(".weight_quantized"):

@@ -1,0 +1,269 @@
+"""Outlier channels of the activations that the int8 model rounds, computed in float instead
+(the mixed-precision decomposition of LLM.int8(), Dettmers et al., NeurIPS 2022), applied to an
+exported model file.
+
+Dynamic quantization rounds each activation tensor to uint8 with one scale for the whole
+tensor. In this model one or two channels of some tensors reach ten times the others (measured
+on training pairs: the attention output's layer norm reaches 28 where its median channel
+reaches 2.2, and so does one GELU output), so they set the scale and the other channels keep a
+handful of levels. For each such tensor x and each integer product x W reading it,
+`separate` rewrites the graph as
+
+    round(x with the outlier channels zeroed) W  +  x[outliers] W[outliers, :]
+
+The first term is the same integer product (a zeroed channel is exactly the zero point, so
+it adds nothing); the second is a small float product, [tokens, k] x [k, out], on rows of the
+same dequantized weights. No weight changes, so the model multiplies by the numbers it was
+exported with and `weights.from_onnx` reads them back as before. An outlier channel is one
+whose largest value on the measured pairs is at least `RATIO` times the tensor's median
+channel's; at most `MOST` per tensor.
+
+`float_products` rewrites a model so that every quantized product runs in float on its
+dequantized weights: the model without activation rounding, which `distance` compares with.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+RATIO = 6.0
+MOST = 2
+# Names of the tensors `separate` adds, after the activation's own name.
+INLIERS, INDEX, ROWS = "_inliers", "_outlier_index", "_outlier_rows"
+
+
+@dataclass(frozen=True)
+class Site:
+    """A float tensor that `quantize` rounds to uint8 for the integer `products` reading it."""
+
+    tensor: str
+    quantize: Any  # onnx.NodeProto (DynamicQuantizeLinear)
+    products: tuple[Any, ...]  # onnx.NodeProto (MatMulInteger), weights as initializers
+
+
+def sites(model: Any) -> list[Site]:
+    """Every dynamically quantized activation of `model` (an onnx.ModelProto) and its products."""
+    products: dict[str, list[Any]] = {}
+    for node in model.graph.node:
+        if node.op_type == "MatMulInteger":
+            products.setdefault(node.input[0], []).append(node)
+    return [
+        Site(node.input[0], node, tuple(products.get(node.output[0], ())))
+        for node in model.graph.node
+        if node.op_type == "DynamicQuantizeLinear"
+    ]
+
+
+def separated(model: Any) -> bool:
+    return any(i.name.endswith(INDEX) for i in model.graph.initializer)
+
+
+def _array(initializer: Any) -> np.ndarray[Any, Any]:
+    from onnx import numpy_helper
+
+    return numpy_helper.to_array(initializer)
+
+
+def dequantized(initializers: dict[str, Any], product: Any) -> np.ndarray[Any, Any]:
+    """The weights a `MatMulInteger` of the exported graph multiplies by, as float32 [in, out]:
+    (q - zero point) x scale, with the scale per output channel stored as `<w>_scale` next to
+    `<w>_quantized`."""
+    q = _array(initializers[product.input[1]]).astype(np.int32)
+    zero = _array(initializers[product.input[3]]).astype(np.int32)
+    scale = _array(initializers[product.input[1].removesuffix("_quantized") + "_scale"])
+    result: np.ndarray[Any, Any] = ((q - zero) * scale).astype(np.float32)
+    return result
+
+
+def _readers(model: Any) -> dict[str, list[Any]]:
+    readers: dict[str, list[Any]] = {}
+    for node in model.graph.node:
+        for name in node.input:
+            readers.setdefault(name, []).append(node)
+    return readers
+
+
+def _rescale(readers: dict[str, list[Any]], product: Any) -> Any:
+    """The node that turns a product's int32 result into its float result: the exporter writes
+    MatMulInteger -> Cast -> Mul (by the activation's scale times the weights')."""
+    (cast,) = readers[product.output[0]]
+    (rescale,) = readers[cast.output[0]]
+    return rescale
+
+
+def run_pairs(model: Any, encodings: Sequence[Any], names: Sequence[str]) -> list[list[Any]]:
+    """`names` of `model` for each tokenized pair, each pair alone as the product runs them, on
+    this CPU's exact integer kernel (`kernels`), one thread per pair."""
+    import onnxruntime
+
+    from monitor.stance.kernels import exact_signed_kernel, retype
+
+    copy = type(model)()
+    copy.CopyFrom(model)
+    retype(copy, signed=exact_signed_kernel())
+    options = onnxruntime.SessionOptions()
+    options.intra_op_num_threads = 1
+    options.inter_op_num_threads = 1
+    session = onnxruntime.InferenceSession(
+        copy.SerializeToString(), options, providers=["CPUExecutionProvider"]
+    )
+    inputs = {i.name for i in session.get_inputs()}
+
+    def one(encoding: Any) -> list[Any]:
+        feed = {
+            "input_ids": np.array([encoding.ids], dtype=np.int64),
+            "attention_mask": np.array([encoding.attention_mask], dtype=np.int64),
+            "token_type_ids": np.array([encoding.type_ids], dtype=np.int64),
+        }
+        return list(session.run(list(names), {k: v for k, v in feed.items() if k in inputs}))
+
+    with ThreadPoolExecutor(os.cpu_count() or 1) as pool:
+        return list(pool.map(one, encodings))
+
+
+def activation_ranges(model: Any, encodings: Sequence[Any]) -> dict[str, np.ndarray[Any, Any]]:
+    """max |x_j| of every channel j of every quantized activation, over every token of the
+    tokenized pairs."""
+    import onnx
+    from onnx import helper
+
+    probe = onnx.ModelProto()
+    probe.CopyFrom(model)
+    names = [site.tensor for site in sites(model) if site.products]
+    for name in names:
+        probe.graph.output.append(helper.make_tensor_value_info(name, onnx.TensorProto.FLOAT, None))
+    ranges: dict[str, np.ndarray[Any, Any]] = {}
+    for outputs in run_pairs(probe, encodings, names):
+        for name, value in zip(names, outputs, strict=True):
+            top = np.abs(value.reshape(-1, value.shape[-1])).max(axis=0)
+            ranges[name] = np.maximum(ranges[name], top) if name in ranges else top
+    return ranges
+
+
+def outlier_channels(
+    ranges: dict[str, np.ndarray[Any, Any]], ratio: float = RATIO, most: int = MOST
+) -> dict[str, list[int]]:
+    """For each activation, its channels whose range is at least `ratio` times its median
+    channel's, the largest first, at most `most` of them (activations without any left out)."""
+    chosen = {}
+    for name, top in ranges.items():
+        floor = ratio * float(np.median(top))
+        channels = [int(j) for j in np.argsort(-top, kind="stable")[:most] if top[j] >= floor]
+        if channels:
+            chosen[name] = channels
+    return chosen
+
+
+def separate(model: Any, channels: dict[str, list[int]]) -> int:
+    """Compute the `channels` of each activation of `model` (changed in place) in float, the
+    rest in int8 as before. Returns how many activations changed. A model separated already is
+    refused: its quantized tensors are not the ones measured."""
+    from onnx import helper, numpy_helper
+
+    if separated(model):
+        raise ValueError("the model's outlier channels are separated already")
+    initializers = {i.name: i for i in model.graph.initializer}
+    readers = _readers(model)
+    before: dict[int, list[Any]] = {}
+    after: dict[int, list[Any]] = {}
+    for site in sites(model):
+        picked = channels.get(site.tensor)
+        if not picked or not site.products:
+            continue
+        x = site.tensor
+        width = dequantized(initializers, site.products[0]).shape[0]
+        if max(picked) >= width or min(picked) < 0:
+            raise ValueError(f"{x}: channels {picked} outside its {width}")
+        keep = np.ones(width, dtype=np.float32)
+        keep[picked] = 0.0
+        model.graph.initializer.extend(
+            [
+                numpy_helper.from_array(keep, x + INLIERS),
+                numpy_helper.from_array(np.array(picked, dtype=np.int64), x + INDEX),
+            ]
+        )
+        before[id(site.quantize)] = [
+            helper.make_node("Mul", [x, x + INLIERS], [x + "_inlier_values"], name=x + INLIERS),
+            helper.make_node("Gather", [x, x + INDEX], [x + "_outlier_values"], axis=-1),
+        ]
+        site.quantize.input[0] = x + "_inlier_values"
+        for product in site.products:
+            rows = product.input[1] + ROWS
+            model.graph.initializer.append(
+                numpy_helper.from_array(dequantized(initializers, product)[picked], rows)
+            )
+            rescale = _rescale(readers, product)
+            result = rescale.output[0]
+            inlier_part, outlier_part = result + "_inlier_part", result + "_outlier_part"
+            rescale.output[0] = inlier_part
+            after[id(rescale)] = [
+                helper.make_node("MatMul", [x + "_outlier_values", rows], [outlier_part]),
+                helper.make_node("Add", [inlier_part, outlier_part], [result]),
+            ]
+    nodes = []
+    for node in model.graph.node:  # graph order kept: each part next to the node it serves
+        nodes += [*before.get(id(node), ()), node, *after.get(id(node), ())]
+    del model.graph.node[:]
+    model.graph.node.extend(nodes)
+    return len(before)
+
+
+def float_products(model: Any) -> Any:
+    """A copy of `model` (not separated) whose quantized products all run in float on their
+    dequantized weights: the same weights without the activations' rounding."""
+    import onnx
+    from onnx import helper, numpy_helper
+
+    if separated(model):
+        raise ValueError("float_products reads a model whose outliers are not separated")
+    result = onnx.ModelProto()
+    result.CopyFrom(model)
+    graph = result.graph
+    initializers = {i.name: i for i in graph.initializer}
+    readers = _readers(result)
+    producers = {out: node for node in graph.node for out in node.output}
+    dropped: set[int] = set()
+    replaced: dict[int, Any] = {}
+    for site in sites(result):
+        if not site.products:
+            continue
+        dropped.add(id(site.quantize))
+        for product in site.products:
+            rescale = _rescale(readers, product)
+            name = product.input[1] + "_float"
+            graph.initializer.append(
+                numpy_helper.from_array(dequantized(initializers, product), name)
+            )
+            replaced[id(product)] = helper.make_node(
+                "MatMul", [site.tensor, name], [rescale.output[0]], name=name
+            )
+            (cast,) = readers[product.output[0]]
+            dropped.update({id(cast), id(rescale), id(producers[rescale.input[1]])})
+    nodes = [replaced.get(id(n), n) for n in graph.node if id(n) not in dropped]
+    used = {name for node in nodes for name in node.input}
+    kept = [i for i in graph.initializer if i.name in used]
+    del graph.node[:]
+    graph.node.extend(nodes)
+    del graph.initializer[:]
+    graph.initializer.extend(kept)
+    return result
+
+
+def probabilities(model: Any, encodings: Sequence[Any]) -> np.ndarray[Any, Any]:
+    """Label probabilities of each tokenized pair, in float64."""
+    logits = np.stack([row[0][0] for row in run_pairs(model, encodings, ["logits"])])
+    shifted = np.exp(logits.astype(np.float64) - logits.max(axis=1, keepdims=True))
+    result: np.ndarray[Any, Any] = shifted / shifted.sum(axis=1, keepdims=True)
+    return result
+
+
+def distance(first: np.ndarray[Any, Any], second: np.ndarray[Any, Any]) -> float:
+    """Mean total-variation distance between two models' label probabilities on the same pairs:
+    0 when they answer alike, 1 when they put their weight on different labels."""
+    return float(np.abs(first - second).sum(axis=1).mean() / 2)
