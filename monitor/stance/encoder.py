@@ -175,6 +175,17 @@ class ModelCard:
         return self.unrelated_slope * max(relatedness - self.related_floor, 0.0)
 
 
+def model_feed(encoding: Any, inputs: set[str]) -> dict[str, np.ndarray[Any, Any]]:
+    """The model's inputs for one tokenized pair (a batch of one, unpadded), those of `inputs`
+    that the graph takes."""
+    feed = {
+        "input_ids": np.array([encoding.ids], dtype=np.int64),
+        "attention_mask": np.array([encoding.attention_mask], dtype=np.int64),
+        "token_type_ids": np.array([encoding.type_ids], dtype=np.int64),
+    }
+    return {name: value for name, value in feed.items() if name in inputs}
+
+
 class _Runtime:
     """The ONNX session and tokenizer, loaded together on first use.
 
@@ -216,12 +227,7 @@ class _Runtime:
         )
 
     def _run(self, encoding: Any) -> np.ndarray[Any, Any]:
-        feed = {
-            "input_ids": np.array([encoding.ids], dtype=np.int64),
-            "attention_mask": np.array([encoding.attention_mask], dtype=np.int64),
-            "token_type_ids": np.array([encoding.type_ids], dtype=np.int64),
-        }
-        (logits,) = self.session.run(None, {k: v for k, v in feed.items() if k in self.inputs})
+        (logits,) = self.session.run(None, model_feed(encoding, self.inputs))
         row: np.ndarray[Any, Any] = logits[0]
         return row
 

@@ -102,6 +102,7 @@ def run_pairs(model: Any, encodings: Sequence[Any], names: Sequence[str]) -> lis
     this CPU's exact integer kernel (`kernels`), one thread per pair."""
     import onnxruntime
 
+    from monitor.stance.encoder import model_feed
     from monitor.stance.kernels import exact_signed_kernel, retype
 
     copy = type(model)()
@@ -116,12 +117,7 @@ def run_pairs(model: Any, encodings: Sequence[Any], names: Sequence[str]) -> lis
     inputs = {i.name for i in session.get_inputs()}
 
     def one(encoding: Any) -> list[Any]:
-        feed = {
-            "input_ids": np.array([encoding.ids], dtype=np.int64),
-            "attention_mask": np.array([encoding.attention_mask], dtype=np.int64),
-            "token_type_ids": np.array([encoding.type_ids], dtype=np.int64),
-        }
-        return list(session.run(list(names), {k: v for k, v in feed.items() if k in inputs}))
+        return list(session.run(list(names), model_feed(encoding, inputs)))
 
     with ThreadPoolExecutor(os.cpu_count() or 1) as pool:
         return list(pool.map(one, encodings))
