@@ -150,14 +150,7 @@ def dev_sample(fnc1_split: tuple[list[Any], list[Any]]) -> list[Any]:
 def test_the_replay_gives_the_product_paths_verdicts(dev_sample: list[Any]) -> None:
     model = EncoderStance()
     card = model.card
-    shipped = Calibration(
-        card.related_floor,
-        card.label_bias,
-        card.rule_bonus,
-        card.unrelated_slope,
-        card.alert_floor,
-        card.short_floor,
-    )
+    shipped = Calibration.of_card(card)
     replayed = predict(export.read_dev(model.directory, dev_sample, card.negation), shipped)
     judged = model.judge_many([(e.claim, e.body) for e in dev_sample])
     assert [LABELS[k] for k in replayed] == [export.STANCE_LABELS[j.stance] for j in judged]

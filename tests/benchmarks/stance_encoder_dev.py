@@ -32,17 +32,6 @@ from monitor.stance.training.fnc1 import LABELS, load, split_train, stories
 from tests.benchmarks.stance_data import FNC1_DIR
 
 
-def card_calibration(card: ModelCard) -> Calibration:
-    return Calibration(
-        card.related_floor,
-        card.label_bias,
-        card.rule_bonus,
-        card.unrelated_slope,
-        card.alert_floor,
-        card.short_floor,
-    )
-
-
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model-dir", type=Path, action="append", required=True)
@@ -50,7 +39,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--data", type=Path, default=FNC1_DIR)
     args = parser.parse_args(argv)
     source = ModelCard.read(args.calibration_from)
-    calibration = card_calibration(source)
+    calibration = Calibration.of_card(source)
     _, dev = split_train(load(args.data, "train"))
     gold = [e.label for e in dev]
     story = stories(dev)

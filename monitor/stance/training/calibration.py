@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from monitor.stance.encoder import OFF_TOPIC
+from monitor.stance.encoder import OFF_TOPIC, ModelCard
 from monitor.stance.metrics import confusion_scores
 
 # Relatedness floors the calibration may choose. Never under the rule baseline's threshold (0.3):
@@ -98,6 +98,18 @@ class Calibration:
     @property
     def floor_of_short(self) -> float:
         return self.related_floor if self.short_floor is None else self.short_floor
+
+    @classmethod
+    def of_card(cls, card: ModelCard) -> Calibration:
+        """The calibration a model card holds (what `card_fields` writes)."""
+        return cls(
+            card.related_floor,
+            card.label_bias,
+            card.rule_bonus,
+            card.unrelated_slope,
+            card.alert_floor,
+            card.short_floor,
+        )
 
     def card_fields(self) -> dict[str, Any]:
         return {
