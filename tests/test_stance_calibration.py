@@ -179,22 +179,29 @@ def test_an_exported_model_is_calibrated_again_without_its_checkpoint(
         assert judgement.model_version == "test-recalibrated"
 
 
-def test_a_model_with_its_outlier_channels_separated_is_calibrated_on_the_product_path(
+@pytest.mark.parametrize("rewrite", ["separate-outliers", "scale-per-token"])
+def test_a_model_with_its_activation_rounding_rewritten_is_calibrated_on_the_product_path(
+    rewrite: str,
     tmp_path: Path,
     fnc1_split: tuple[list[Any], list[Any]],
     dev_sample: list[Any],
     small_grid: None,
 ) -> None:
-    """`export --from-model --separate-outliers`: the product loads the separated graph (on this
-    CPU's kernel), and the calibration's replay of it gives the product's verdicts."""
+    """`export --from-model --separate-outliers` or `--scale-per-token`: the product loads the
+    rewritten graph (on this CPU's kernel), and the calibration's replay of it gives the
+    product's verdicts."""
     out = tmp_path / "model"
     out.mkdir()
-    card = export.copied_card(packaged_model_dir(), out, "test-separated")
-    fit, _ = fnc1_split
-    assert export.separate_outliers(out, card, fit, dev_sample, count=30)
+    card = export.copied_card(packaged_model_dir(), out, "test-" + rewrite)
+    if rewrite == "separate-outliers":
+        fit, _ = fnc1_split
+        assert export.separate_outliers(out, card, fit, dev_sample, count=30)
+    else:
+        assert export.scale_per_token(out, card, dev_sample, count=30)
     export.finish(out, card, dev_sample)  # raises if the product path and the replay disagree
     written = json.loads((out / "model.json").read_text(encoding="utf-8"))
-    assert written["outliers"]["channels"]
+    record = written["outliers" if rewrite == "separate-outliers" else "activation_scales"]
+    assert record["distance_to_float"]["int8"] > 0
     assert written["onnx_sha256"] != ModelCard.read(packaged_model_dir()).onnx_sha256
     model = EncoderStance(out)
     recorded = json.loads((out / "recorded.json").read_text(encoding="utf-8"))

@@ -1,6 +1,6 @@
-"""The activations' outlier channels computed in float (`training.outliers`): on a small model that
-onnxruntime's own dynamic quantizer writes, as it writes the stance model, and on the shipped
-model."""
+"""The activations' outlier channels computed in float, and their tokens quantized with a scale
+each (`training.outliers`): on a small model that onnxruntime's own dynamic quantizer writes, as
+it writes the stance model, and on the shipped model."""
 
 from __future__ import annotations
 
@@ -82,9 +82,9 @@ def _exact(model: Any, x: Any) -> list[Any]:
     return [x @ w1 + bias, x @ w2]
 
 
-def _error(model: Any, x: Any) -> float:
+def _error(model: Any, x: Any, tokens: slice = slice(None)) -> float:
     pairs = zip(_run(model, x), _exact(model, x), strict=True)
-    return max(float(np.abs(got - want).max()) for got, want in pairs)
+    return max(float(np.abs(got - want)[:, tokens].max()) for got, want in pairs)
 
 
 def test_the_quantizer_writes_what_outliers_reads(tmp_path: Path) -> None:
@@ -142,7 +142,60 @@ def test_separating_twice_or_outside_the_tensor_is_refused(tmp_path: Path) -> No
     assert outliers.separated(model)
     with pytest.raises(ValueError, match="already"):
         outliers.separate(model, {"x": [0]})
-    with pytest.raises(ValueError, match="not separated"):
+    with pytest.raises(ValueError, match="separated already"):
+        outliers.float_products(model)
+    with pytest.raises(ValueError, match="separated already"):
+        outliers.scale_per_token(model)
+
+
+def _token_outlier(seed: int = 1) -> Any:
+    """Inputs whose first token (as [CLS] in the stance model) reaches 30 times the others in
+    every channel."""
+    x = np.random.default_rng(seed).normal(0, 1, (1, TOKENS, WIDTH)).astype(np.float32)
+    x[:, 0] *= 30
+    return x
+
+
+def test_a_scale_per_token_removes_most_of_the_rounding_of_an_outlier_token(
+    tmp_path: Path,
+) -> None:
+    model = _quantized(tmp_path)
+    weights_before = {i.name: i.SerializeToString() for i in model.graph.initializer}
+    rewritten = onnx.ModelProto()
+    rewritten.CopyFrom(model)
+    assert outliers.scale_per_token(rewritten) == 1
+    onnx.checker.check_model(rewritten)
+    assert outliers.per_token(rewritten) and not outliers.per_token(model)
+    others = slice(1, None)  # the tokens the outlier token's scale leaves a few levels
+    for seed in (1, 2, 3):
+        x = _token_outlier(seed)
+        assert _error(rewritten, x, others) < _error(model, x, others) / 5
+    # Where no token stands out it rounds no worse than one scale for the tensor.
+    even = np.random.default_rng(4).normal(0, 1, (1, TOKENS, WIDTH)).astype(np.float32)
+    assert _error(rewritten, even) <= _error(model, even) * 1.2
+    after = {i.name: i.SerializeToString() for i in rewritten.graph.initializer}
+    assert all(after[name] == blob for name, blob in weights_before.items())
+
+
+def test_a_scale_per_token_keeps_a_row_of_zeros_zero(tmp_path: Path) -> None:
+    model = _quantized(tmp_path)
+    outliers.scale_per_token(model)
+    x = _token_outlier()
+    x[:, 3] = 0.0
+    y1, y2 = _run(model, x)
+    assert np.isfinite(y1).all() and np.isfinite(y2).all()
+    np.testing.assert_array_equal(y2[:, 3], 0.0)  # no bias on y2: exactly zero
+    np.testing.assert_allclose(y1[:, 3], _exact(model, x)[0][:, 3], atol=1e-6)
+
+
+def test_a_model_gets_one_rewrite_of_its_rounding(tmp_path: Path) -> None:
+    model = _quantized(tmp_path)
+    outliers.scale_per_token(model)
+    with pytest.raises(ValueError, match="per token already"):
+        outliers.scale_per_token(model)
+    with pytest.raises(ValueError, match="per token already"):
+        outliers.separate(model, {"x": [OUTLIER]})
+    with pytest.raises(ValueError, match="per token already"):
         outliers.float_products(model)
 
 
@@ -222,4 +275,61 @@ def test_exporting_a_separated_model_again_leaves_it_as_it_is(
     assert not export.separate_outliers(separated_copy, card, fit, dev, count=40)
     assert card == unchanged
     digest = hashlib.sha256((separated_copy / "model.onnx").read_bytes()).hexdigest()
+    assert digest == card["onnx_sha256"]
+
+
+@pytest.fixture(scope="module")
+def per_token_copy(tmp_path_factory: pytest.TempPathFactory, shared_data: Path) -> Path:
+    """The shipped model exported with a scale per token, as `export --scale-per-token` does,
+    its card updated."""
+    copy = tmp_path_factory.mktemp("per-token") / "model"
+    shutil.copytree(MODEL, copy)
+    card = json.loads((copy / "model.json").read_text(encoding="utf-8"))
+    _, dev = split_train(load(require_shared(shared_data / "fnc1"), "train"))
+    assert export.scale_per_token(copy, card, dev, count=40)
+    assert card["onnx_sha256"] == hashlib.sha256((copy / "model.onnx").read_bytes()).hexdigest()
+    (copy / "model.json").write_text(json.dumps(card), encoding="utf-8")
+    return copy
+
+
+def test_the_shipped_model_with_a_scale_per_token_answers_closer_to_float_activations(
+    per_token_copy: Path,
+) -> None:
+    from tokenizers import Tokenizer
+
+    card = json.loads((per_token_copy / "model.json").read_text(encoding="utf-8"))
+    record = card["activation_scales"]
+    assert record["per"] == "token" and record["activations"] == 26 and record["pairs"] == 40
+    assert record["distance_to_float"]["per_token"] < record["distance_to_float"]["int8"] / 2
+    assert "outliers" not in card
+    tokenizer = Tokenizer.from_file(str(MODEL / "tokenizer.json"))
+    tokenizer.no_padding()
+    encodings = tokenizer.encode_batch(list(export.OWN_SAMPLE))
+    shipped = onnx.load(str(MODEL / "model.onnx"))
+    reference = outliers.probabilities(outliers.float_products(shipped), encodings)
+    before = outliers.distance(outliers.probabilities(shipped, encodings), reference)
+    rewritten = onnx.load(str(per_token_copy / "model.onnx"))
+    after = outliers.distance(outliers.probabilities(rewritten, encodings), reference)
+    assert after < before / 2
+
+
+def test_a_model_with_a_scale_per_token_reads_back_the_same_weights(per_token_copy: Path) -> None:
+    from monitor.stance.training import weights
+
+    before, _ = weights.from_onnx(MODEL)
+    after, _ = weights.from_onnx(per_token_copy)
+    assert after.keys() == before.keys()
+    for name, value in before.items():
+        np.testing.assert_array_equal(after[name], value, err_msg=name)
+
+
+def test_a_rewritten_model_is_not_rewritten_again(per_token_copy: Path, shared_data: Path) -> None:
+    """`export --from-model` with either option on a model rewritten already leaves it as it is."""
+    card = json.loads((per_token_copy / "model.json").read_text(encoding="utf-8"))
+    fit, dev = split_train(load(require_shared(shared_data / "fnc1"), "train"))
+    unchanged = json.loads(json.dumps(card))
+    assert not export.scale_per_token(per_token_copy, card, dev, count=40)
+    assert not export.separate_outliers(per_token_copy, card, fit, dev, count=40)
+    assert card == unchanged
+    digest = hashlib.sha256((per_token_copy / "model.onnx").read_bytes()).hexdigest()
     assert digest == card["onnx_sha256"]

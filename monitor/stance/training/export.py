@@ -4,7 +4,8 @@
         --data ../shared/data/fnc1 --out build/model
 
 Writes model.onnx (dynamic int8 quantization, the weights stored unsigned; with
---separate-outliers, the activations' outlier channels computed in float: `outliers`),
+--separate-outliers, the activations' outlier channels computed in float, or with
+--scale-per-token, every token of the activations quantized with its own scale: `outliers`),
 tokenizer.json, model.json (version, sha256, calibration, provenance, dev figures and their
 cross-validated estimate) and recorded.json (verdicts on a fixed sample, which a test
 reproduces). Calibration
@@ -23,7 +24,7 @@ import json
 import random
 import shutil
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -261,6 +262,38 @@ def encoder_pairs(
     return [(item.claim, item.passage) for item in items[:count]]
 
 
+def _rewrite_activations(
+    out: Path,
+    card: dict[str, Any],
+    dev: list[Example],
+    count: int,
+    rewrite: Callable[[Any, Any], dict[str, Any]],
+    rewritten: str,
+) -> dict[str, Any] | None:
+    """Rewrite how `out`/model.onnx rounds its activations: `rewrite(model, tokenizer)` changes
+    the model in place and says how. Returns that, with the distance to float activations on
+    `count` dev pairs before ("int8") and after (`rewritten`); the file and the card's sha256
+    are updated. None, and nothing changed, for a model rewritten already (either way)."""
+    import onnx
+    from tokenizers import Tokenizer
+
+    path = out / "model.onnx"
+    model = onnx.load(str(path))
+    if outliers.separated(model) or outliers.per_token(model):
+        return None
+    tokenizer = Tokenizer.from_file(str(out / "tokenizer.json"))
+    tokenizer.enable_truncation(card["max_length"], strategy="only_second")
+    tokenizer.no_padding()
+    checked = tokenizer.encode_batch(encoder_pairs(dev, count, 12, card["max_words"]))
+    reference = outliers.probabilities(outliers.float_products(model), checked)
+    before = outliers.distance(outliers.probabilities(model, checked), reference)
+    record = rewrite(model, tokenizer)
+    after = outliers.distance(outliers.probabilities(model, checked), reference)
+    onnx.save(model, str(path))
+    card["onnx_sha256"] = hashlib.sha256(path.read_bytes()).hexdigest()
+    return {**record, "distance_to_float": {"int8": round(before, 4), rewritten: round(after, 4)}}
+
+
 def separate_outliers(
     out: Path,
     card: dict[str, Any],
@@ -269,39 +302,45 @@ def separate_outliers(
     count: int = OUTLIER_PAIRS,
 ) -> bool:
     """Compute the outlier channels of the activations of `out`/model.onnx in float
-    (`outliers`), their ranges measured on `count` training pairs, and record them in its
-    `card` (changed in place: "outliers", with the distance to float activations on `count` dev
-    pairs before and after, and the file's new sha256). False, and nothing changed, for a model
-    separated already."""
-    import onnx
-    from tokenizers import Tokenizer
+    (`outliers.separate`), their ranges measured on `count` training pairs, and record them in
+    its `card` (changed in place: "outliers", with the distance to float activations on `count`
+    dev pairs before and after, and the file's new sha256). False, and nothing changed, for a
+    model rewritten already."""
 
-    path = out / "model.onnx"
-    model = onnx.load(str(path))
-    if outliers.separated(model):
-        return False
-    tokenizer = Tokenizer.from_file(str(out / "tokenizer.json"))
-    tokenizer.enable_truncation(card["max_length"], strategy="only_second")
-    tokenizer.no_padding()
-    words = card["max_words"]
-    measured = tokenizer.encode_batch(encoder_pairs(fit, count, 11, words))
-    checked = tokenizer.encode_batch(encoder_pairs(dev, count, 12, words))
-    reference = outliers.probabilities(outliers.float_products(model), checked)
-    before = outliers.distance(outliers.probabilities(model, checked), reference)
-    ratio, most = outliers.RATIO, outliers.MOST
-    channels = outliers.outlier_channels(outliers.activation_ranges(model, measured), ratio, most)
-    outliers.separate(model, channels)
-    after = outliers.distance(outliers.probabilities(model, checked), reference)
-    onnx.save(model, str(path))
-    card["outliers"] = {
-        "ratio": ratio,
-        "most": most,
-        "channels": dict(sorted(channels.items())),
-        "pairs": {"ranges": len(measured), "distance": len(checked)},
-        "distance_to_float": {"int8": round(before, 4), "separated": round(after, 4)},
-    }
-    card["onnx_sha256"] = hashlib.sha256(path.read_bytes()).hexdigest()
-    return True
+    def rewrite(model: Any, tokenizer: Any) -> dict[str, Any]:
+        pairs = encoder_pairs(fit, count, 11, card["max_words"])
+        ranges = outliers.activation_ranges(model, tokenizer.encode_batch(pairs))
+        channels = outliers.outlier_channels(ranges, outliers.RATIO, outliers.MOST)
+        outliers.separate(model, channels)
+        return {
+            "ratio": outliers.RATIO,
+            "most": outliers.MOST,
+            "channels": dict(sorted(channels.items())),
+            "pairs": {"ranges": len(pairs), "distance": count},
+        }
+
+    record = _rewrite_activations(out, card, dev, count, rewrite, "separated")
+    if record is not None:
+        card["outliers"] = record
+    return record is not None
+
+
+def scale_per_token(
+    out: Path, card: dict[str, Any], dev: list[Example], count: int = OUTLIER_PAIRS
+) -> bool:
+    """Give every token of every quantized activation of `out`/model.onnx a scale of its own
+    (`outliers.scale_per_token`) and record it in its `card` (changed in place:
+    "activation_scales", with the distance to float activations on `count` dev pairs before and
+    after, and the file's new sha256). False, and nothing changed, for a model rewritten
+    already."""
+
+    def rewrite(model: Any, tokenizer: Any) -> dict[str, Any]:
+        return {"per": "token", "activations": outliers.scale_per_token(model), "pairs": count}
+
+    record = _rewrite_activations(out, card, dev, count, rewrite, "per_token")
+    if record is not None:
+        card["activation_scales"] = record
+    return record is not None
 
 
 def finish(out: Path, card: dict[str, Any], dev: list[Any]) -> None:
@@ -352,10 +391,16 @@ def main(argv: list[str] | None = None) -> None:
         help="calibrate an exported model directory again (its ONNX weights unchanged)",
     )
     parser.add_argument("--version", default=VERSION, help="with --from-model: the new version")
-    parser.add_argument(
+    rounding = parser.add_mutually_exclusive_group()
+    rounding.add_argument(
         "--separate-outliers",
         action="store_true",
         help="compute the activations' outlier channels in float (`outliers`; 13%% slower)",
+    )
+    rounding.add_argument(
+        "--scale-per-token",
+        action="store_true",
+        help="quantize every token of the activations with its own scale (`outliers`)",
     )
     parser.add_argument("--data", type=Path, default=Path("../shared/data/fnc1"))
     parser.add_argument("--out", type=Path, default=Path("build/model"))
@@ -370,6 +415,8 @@ def main(argv: list[str] | None = None) -> None:
     fit, dev = split_train(load(args.data, "train"))
     if args.separate_outliers:
         separate_outliers(args.out, card, fit, dev)
+    if args.scale_per_token:
+        scale_per_token(args.out, card, dev)
     finish(args.out, card, dev)
     shown = (
         "related_floor",
