@@ -233,31 +233,41 @@ def separated_copy(tmp_path_factory: pytest.TempPathFactory, shared_data: Path) 
 def test_the_shipped_model_separated_answers_closer_to_float_activations(
     separated_copy: Path,
 ) -> None:
-    from tokenizers import Tokenizer
 
     record = json.loads((separated_copy / "model.json").read_text(encoding="utf-8"))["outliers"]
     assert record["pairs"] == {"ranges": 40, "distance": 40}
     assert 0 < sum(len(c) for c in record["channels"].values()) <= outliers.MOST * 26
     assert record["distance_to_float"]["separated"] < record["distance_to_float"]["int8"]
-    # Checked again here, on pairs the export never saw: the project's own sample.
+    before, after = _own_sample_distances(separated_copy)
+    assert after < before / 2
+
+
+def _own_sample_distances(rewritten: Path) -> tuple[float, float]:
+    """The distance to float activations of the shipped model and of `rewritten`, on pairs the
+    export never saw: the project's own sample."""
+    from tokenizers import Tokenizer
+
     tokenizer = Tokenizer.from_file(str(MODEL / "tokenizer.json"))
     tokenizer.no_padding()
     encodings = tokenizer.encode_batch(list(export.OWN_SAMPLE))
     shipped = onnx.load(str(MODEL / "model.onnx"))
     reference = outliers.probabilities(outliers.float_products(shipped), encodings)
     before = outliers.distance(outliers.probabilities(shipped, encodings), reference)
-    separated = onnx.load(str(separated_copy / "model.onnx"))
-    after = outliers.distance(outliers.probabilities(separated, encodings), reference)
-    assert after < before / 2
+    model = onnx.load(str(rewritten / "model.onnx"))
+    return before, outliers.distance(outliers.probabilities(model, encodings), reference)
 
 
-def test_a_separated_model_reads_back_the_same_weights(separated_copy: Path) -> None:
-    """Training can start from a separated model (`weights.from_onnx`): the float copies of the
-    outlier rows are left out, and every weight is the one the model had before."""
+@pytest.mark.parametrize("rewritten", ["separated_copy", "per_token_copy"])
+def test_a_rewritten_model_reads_back_the_same_weights(
+    rewritten: str, request: pytest.FixtureRequest
+) -> None:
+    """Training can start from a rewritten model (`weights.from_onnx`): the float copies of the
+    outlier rows and the tokens' scales are left out, and every weight is the one the model had
+    before."""
     from monitor.stance.training import weights
 
     before, _ = weights.from_onnx(MODEL)
-    after, _ = weights.from_onnx(separated_copy)
+    after, _ = weights.from_onnx(request.getfixturevalue(rewritten))
     assert after.keys() == before.keys()
     for name, value in before.items():
         np.testing.assert_array_equal(after[name], value, err_msg=name)
@@ -295,32 +305,14 @@ def per_token_copy(tmp_path_factory: pytest.TempPathFactory, shared_data: Path) 
 def test_the_shipped_model_with_a_scale_per_token_answers_closer_to_float_activations(
     per_token_copy: Path,
 ) -> None:
-    from tokenizers import Tokenizer
 
     card = json.loads((per_token_copy / "model.json").read_text(encoding="utf-8"))
     record = card["activation_scales"]
     assert record["per"] == "token" and record["activations"] == 26 and record["pairs"] == 40
     assert record["distance_to_float"]["per_token"] < record["distance_to_float"]["int8"] / 2
     assert "outliers" not in card
-    tokenizer = Tokenizer.from_file(str(MODEL / "tokenizer.json"))
-    tokenizer.no_padding()
-    encodings = tokenizer.encode_batch(list(export.OWN_SAMPLE))
-    shipped = onnx.load(str(MODEL / "model.onnx"))
-    reference = outliers.probabilities(outliers.float_products(shipped), encodings)
-    before = outliers.distance(outliers.probabilities(shipped, encodings), reference)
-    rewritten = onnx.load(str(per_token_copy / "model.onnx"))
-    after = outliers.distance(outliers.probabilities(rewritten, encodings), reference)
+    before, after = _own_sample_distances(per_token_copy)
     assert after < before / 2
-
-
-def test_a_model_with_a_scale_per_token_reads_back_the_same_weights(per_token_copy: Path) -> None:
-    from monitor.stance.training import weights
-
-    before, _ = weights.from_onnx(MODEL)
-    after, _ = weights.from_onnx(per_token_copy)
-    assert after.keys() == before.keys()
-    for name, value in before.items():
-        np.testing.assert_array_equal(after[name], value, err_msg=name)
 
 
 def test_a_rewritten_model_is_not_rewritten_again(per_token_copy: Path, shared_data: Path) -> None:
