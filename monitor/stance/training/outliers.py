@@ -192,8 +192,8 @@ def separate(model: Any, channels: dict[str, list[int]]) -> int:
     _refuse_rewritten(model, "separate")
     initializers = {i.name: i for i in model.graph.initializer}
     readers = _readers(model)
-    before: dict[int, list[Any]] = {}
-    after: dict[int, list[Any]] = {}
+    before: dict[str, list[Any]] = {}  # nodes are named by their first output here
+    after: dict[str, list[Any]] = {}
     for site in sites(model):
         picked = channels.get(site.tensor)
         if not picked or not site.products:
@@ -210,7 +210,7 @@ def separate(model: Any, channels: dict[str, list[int]]) -> int:
                 numpy_helper.from_array(np.array(picked, dtype=np.int64), x + INDEX),
             ]
         )
-        before[id(site.quantize)] = [
+        before[site.quantize.output[0]] = [
             helper.make_node("Mul", [x, x + INLIERS], [x + "_inlier_values"], name=x + INLIERS),
             helper.make_node("Gather", [x, x + INDEX], [x + "_outlier_values"], axis=-1),
         ]
@@ -224,13 +224,13 @@ def separate(model: Any, channels: dict[str, list[int]]) -> int:
             result = rescale.output[0]
             inlier_part, outlier_part = result + "_inlier_part", result + "_outlier_part"
             rescale.output[0] = inlier_part
-            after[id(rescale)] = [
+            after[inlier_part] = [
                 helper.make_node("MatMul", [x + "_outlier_values", rows], [outlier_part]),
                 helper.make_node("Add", [inlier_part, outlier_part], [result]),
             ]
     nodes = []
     for node in model.graph.node:  # graph order kept: each part next to the node it serves
-        nodes += [*before.get(id(node), ()), node, *after.get(id(node), ())]
+        nodes += [*before.get(node.output[0], ()), node, *after.get(node.output[0], ())]
     del model.graph.node[:]
     model.graph.node.extend(nodes)
     return len(before)
@@ -245,17 +245,16 @@ def scale_per_token(model: Any) -> int:
 
     _refuse_rewritten(model, "scale_per_token")
     readers = _readers(model)
-    before: dict[int, list[Any]] = {}
-    after: dict[int, Any] = {}
-    found = sites(model)  # kept alive while the nodes are matched by id below
-    for site in found:
+    before: dict[str, list[Any]] = {}  # nodes are named by their first output here
+    after: dict[str, Any] = {}
+    for site in sites(model):
         if not site.products:
             continue
         x = site.tensor
         scale = x + ROW_SCALE
         least = numpy_helper.from_array(np.array(1e-12, np.float32), scale + "_least")
         model.graph.initializer.append(least)  # an all-zero row stays zero
-        before[id(site.quantize)] = [
+        before[site.quantize.output[0]] = [
             helper.make_node("Abs", [x], [scale + "_abs"]),
             helper.make_node("ReduceMax", [scale + "_abs"], [scale + "_max"], axes=[-1]),
             helper.make_node("Max", [scale + "_max", least.name], [scale]),
@@ -266,11 +265,13 @@ def scale_per_token(model: Any) -> int:
             rescale = _rescale(readers, product)
             result = rescale.output[0]
             rescale.output[0] = result + "_per_unit"
-            after[id(rescale)] = helper.make_node("Mul", [result + "_per_unit", scale], [result])
+            after[rescale.output[0]] = helper.make_node(
+                "Mul", [result + "_per_unit", scale], [result]
+            )
     nodes = []
     for node in model.graph.node:
-        nodes += [*before.get(id(node), ()), node]
-        nodes += [after[id(node)]] if id(node) in after else []
+        nodes += [*before.get(node.output[0], ()), node]
+        nodes += [after[node.output[0]]] if node.output[0] in after else []
     del model.graph.node[:]
     model.graph.node.extend(nodes)
     return len(before)
@@ -288,25 +289,24 @@ def float_products(model: Any) -> Any:
     graph = result.graph
     initializers = {i.name: i for i in graph.initializer}
     readers = _readers(result)
-    producers = {out: node for node in graph.node for out in node.output}
-    dropped: set[int] = set()
-    replaced: dict[int, Any] = {}
+    dropped: set[str] = set()  # nodes are named by their first output here
+    replaced: dict[str, Any] = {}
     for site in sites(result):
         if not site.products:
             continue
-        dropped.add(id(site.quantize))
+        dropped.add(site.quantize.output[0])
         for product in site.products:
             rescale = _rescale(readers, product)
             name = product.input[1] + "_float"
             graph.initializer.append(
                 numpy_helper.from_array(dequantized(initializers, product), name)
             )
-            replaced[id(product)] = helper.make_node(
+            replaced[product.output[0]] = helper.make_node(
                 "MatMul", [site.tensor, name], [rescale.output[0]], name=name
             )
             (cast,) = readers[product.output[0]]
-            dropped.update({id(cast), id(rescale), id(producers[rescale.input[1]])})
-    nodes = [replaced.get(id(n), n) for n in graph.node if id(n) not in dropped]
+            dropped.update({cast.output[0], rescale.output[0], rescale.input[1]})
+    nodes = [replaced.get(n.output[0], n) for n in graph.node if n.output[0] not in dropped]
     used = {name for node in nodes for name in node.input}
     kept = [i for i in graph.initializer if i.name in used]
     del graph.node[:]
