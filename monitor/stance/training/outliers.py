@@ -39,7 +39,7 @@ dequantized weights: the model without activation rounding, which `distance` com
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
@@ -97,15 +97,20 @@ def _array(initializer: Any) -> np.ndarray[Any, Any]:
     return numpy_helper.to_array(initializer)
 
 
-def dequantized(initializers: dict[str, Any], product: Any) -> np.ndarray[Any, Any]:
-    """The weights a `MatMulInteger` of the exported graph multiplies by, as float32 [in, out]:
-    (q - zero point) x scale, with the scale per output channel stored as `<w>_scale` next to
-    `<w>_quantized`."""
-    q = _array(initializers[product.input[1]]).astype(np.int32)
-    zero = _array(initializers[product.input[3]]).astype(np.int32)
-    scale = _array(initializers[product.input[1].removesuffix("_quantized") + "_scale"])
-    result: np.ndarray[Any, Any] = ((q - zero) * scale).astype(np.float32)
+def dequantize(arrays: Mapping[str, Any], prefix: str) -> np.ndarray[Any, Any]:
+    """The int8 matrix the exporter stores as `<prefix>_quantized`, `<prefix>_zero_point` and
+    `<prefix>_scale` (per output channel) in float32: (q - zero point) x scale."""
+    q = arrays[prefix + "_quantized"].astype(np.int32)
+    zero = arrays[prefix + "_zero_point"].astype(np.int32)
+    result: np.ndarray[Any, Any] = ((q - zero) * arrays[prefix + "_scale"]).astype(np.float32)
     return result
+
+
+def dequantized(initializers: dict[str, Any], product: Any) -> np.ndarray[Any, Any]:
+    """The weights a `MatMulInteger` of the exported graph multiplies by, as float32 [in, out]."""
+    prefix = product.input[1].removesuffix("_quantized")
+    parts = (prefix + part for part in ("_quantized", "_zero_point", "_scale"))
+    return dequantize({name: _array(initializers[name]) for name in parts}, prefix)
 
 
 def _readers(model: Any) -> dict[str, list[Any]]:
@@ -228,12 +233,18 @@ def separate(model: Any, channels: dict[str, list[int]]) -> int:
                 helper.make_node("MatMul", [x + "_outlier_values", rows], [outlier_part]),
                 helper.make_node("Add", [inlier_part, outlier_part], [result]),
             ]
+    _splice(model, before, after)
+    return len(before)
+
+
+def _splice(model: Any, before: dict[str, list[Any]], after: dict[str, list[Any]]) -> None:
+    """Put the new nodes into `model`'s graph, each list right before or after the node whose
+    first output names it, the graph's order kept."""
     nodes = []
-    for node in model.graph.node:  # graph order kept: each part next to the node it serves
+    for node in model.graph.node:
         nodes += [*before.get(node.output[0], ()), node, *after.get(node.output[0], ())]
     del model.graph.node[:]
     model.graph.node.extend(nodes)
-    return len(before)
 
 
 def scale_per_token(model: Any) -> int:
@@ -246,7 +257,7 @@ def scale_per_token(model: Any) -> int:
     _refuse_rewritten(model, "scale_per_token")
     readers = _readers(model)
     before: dict[str, list[Any]] = {}  # nodes are named by their first output here
-    after: dict[str, Any] = {}
+    after: dict[str, list[Any]] = {}
     for site in sites(model):
         if not site.products:
             continue
@@ -265,15 +276,10 @@ def scale_per_token(model: Any) -> int:
             rescale = _rescale(readers, product)
             result = rescale.output[0]
             rescale.output[0] = result + "_per_unit"
-            after[rescale.output[0]] = helper.make_node(
-                "Mul", [result + "_per_unit", scale], [result]
-            )
-    nodes = []
-    for node in model.graph.node:
-        nodes += [*before.get(node.output[0], ()), node]
-        nodes += [after[node.output[0]]] if node.output[0] in after else []
-    del model.graph.node[:]
-    model.graph.node.extend(nodes)
+            after[rescale.output[0]] = [
+                helper.make_node("Mul", [result + "_per_unit", scale], [result])
+            ]
+    _splice(model, before, after)
     return len(before)
 
 

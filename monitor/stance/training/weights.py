@@ -155,11 +155,6 @@ def from_onnx(directory: Path) -> tuple[dict[str, Any], dict[str, Any]]:
     graph = onnx.load_model_from_string(data).graph
     tensors = {i.name: numpy_helper.to_array(i) for i in graph.initializer}
 
-    def dequantized(prefix: str) -> Any:
-        q = tensors[f"{prefix}_quantized"].astype(np.int32)
-        zero = tensors[f"{prefix}_zero_point"].astype(np.int32)
-        return ((q - zero) * tensors[f"{prefix}_scale"]).astype(np.float32)
-
     added = ("_scale", outliers.INLIERS, outliers.ROWS)  # the quantizer's and `outliers`'
     state: dict[str, Any] = {
         name: value.astype(np.float32)
@@ -169,13 +164,13 @@ def from_onnx(directory: Path) -> tuple[dict[str, Any], dict[str, Any]]:
     for name in tensors:  # the embeddings: one scale each, rows gathered as they are
         if name.startswith("bert.embeddings.") and name.endswith(".weight_quantized"):
             prefix = name.removesuffix("_quantized")
-            state[prefix] = dequantized(prefix)
+            state[prefix] = outliers.dequantize(tensors, prefix)
     for node in graph.node:  # the matrix products: [in, out] with a scale per output column
         if node.op_type != "MatMulInteger":
             continue
         prefix = node.input[1].removesuffix("_quantized")
         state[f"{_linear_name(node.output[0])}.weight"] = np.ascontiguousarray(
-            dequantized(prefix).T
+            outliers.dequantize(tensors, prefix).T
         )
     note = {"model": card["version"], "onnx_sha256": digest}
     return state, note
