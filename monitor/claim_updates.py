@@ -29,7 +29,6 @@ from monitor.evidence import (
     view_claim,
 )
 from monitor.settings import ClaimSettings, EntitySettings
-from monitor.stance import Stance
 from monitor.watchlist import ArticleFindings, Watchlist
 
 BACKFILL_BATCH = 200
@@ -79,24 +78,10 @@ def _linked(claim_ids: Iterable[str], denies: Mapping[str, tuple[str, ...]]) -> 
     return found
 
 
-def _item(record: EvidenceRecord) -> EvidenceItem:
-    return EvidenceItem(
-        claim_id=record.claim_id,
-        article_id=record.article_id,
-        cluster_id=record.cluster_id,
-        publisher=record.publisher,
-        stance=Stance(record.stance),
-        confidence=record.confidence,
-        quote=record.quote,
-        published_at=record.published_at,
-        first_seen_at=record.fetched_at,
-    )
-
-
 def _by_claim(records: Iterable[EvidenceRecord]) -> dict[str, list[EvidenceItem]]:
     grouped: dict[str, list[EvidenceItem]] = defaultdict(list)
     for record in records:
-        grouped[record.claim_id].append(_item(record))
+        grouped[record.claim_id].append(EvidenceItem.from_record(record))
     return grouped
 
 

@@ -20,8 +20,12 @@ import enum
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from monitor.stance.types import Stance
+
+if TYPE_CHECKING:
+    from monitor.db.records import EvidenceRecord
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,6 +47,21 @@ class EvidenceItem:
     published_at: datetime | None
     first_seen_at: datetime
     via: str | None = None
+
+    @classmethod
+    def from_record(cls, record: EvidenceRecord) -> EvidenceItem:
+        """A stored evidence row, read against its own claim."""
+        return cls(
+            claim_id=record.claim_id,
+            article_id=record.article_id,
+            cluster_id=record.cluster_id,
+            publisher=record.publisher,
+            stance=Stance(record.stance),
+            confidence=record.confidence,
+            quote=record.quote,
+            published_at=record.published_at,
+            first_seen_at=record.fetched_at,
+        )
 
 
 class ClaimStatus(enum.StrEnum):

@@ -39,19 +39,26 @@ def _text_value(value: Any) -> str:
     return json.dumps(text, ensure_ascii=False)
 
 
+def _fields(formatter: logging.Formatter, record: logging.LogRecord) -> dict[str, Any]:
+    """What both formats write, in this order: time, level, logger, message, the record's
+    extra fields, and the formatted exception, if any."""
+    fields: dict[str, Any] = {
+        "ts": _timestamp(record),
+        "level": record.levelname.lower(),
+        "logger": record.name,
+        "msg": record.getMessage(),
+    }
+    fields.update(extra_fields(record))
+    if record.exc_info:
+        fields["exc"] = formatter.formatException(record.exc_info)
+    return fields
+
+
 class KeyValueFormatter(logging.Formatter):
     """`ts=... level=info logger=monitor.worker msg="..." key=value` (logfmt)."""
 
     def format(self, record: logging.LogRecord) -> str:
-        fields: dict[str, Any] = {
-            "ts": _timestamp(record),
-            "level": record.levelname.lower(),
-            "logger": record.name,
-            "msg": record.getMessage(),
-        }
-        fields.update(extra_fields(record))
-        if record.exc_info:
-            fields["exc"] = self.formatException(record.exc_info)
+        fields = _fields(self, record)
         return " ".join(f"{key}={_text_value(value)}" for key, value in fields.items())
 
 
@@ -59,15 +66,7 @@ class JsonFormatter(logging.Formatter):
     """One JSON object per line, with the same keys as KeyValueFormatter."""
 
     def format(self, record: logging.LogRecord) -> str:
-        fields: dict[str, Any] = {
-            "ts": _timestamp(record),
-            "level": record.levelname.lower(),
-            "logger": record.name,
-            "msg": record.getMessage(),
-        }
-        fields.update(extra_fields(record))
-        if record.exc_info:
-            fields["exc"] = self.formatException(record.exc_info)
+        fields = _fields(self, record)
         return json.dumps(fields, ensure_ascii=False, default=str)
 
 

@@ -14,7 +14,6 @@ from typing import TypeVar
 
 from monitor.db.records import EvidenceRecord, FeedState
 from monitor.evidence import EvidenceItem, effective_evidence
-from monitor.stance import Stance
 
 CHARTED = ("supports", "refutes", "reports")
 STANCES = (*CHARTED, "unrelated")
@@ -87,19 +86,7 @@ def effective_entries(
     items: dict[str, list[EvidenceItem]] = {}
     for record in records:
         by_key[(record.claim_id, record.article_id)] = record
-        items.setdefault(record.claim_id, []).append(
-            EvidenceItem(
-                claim_id=record.claim_id,
-                article_id=record.article_id,
-                cluster_id=record.cluster_id,
-                publisher=record.publisher,
-                stance=Stance(record.stance),
-                confidence=record.confidence,
-                quote=record.quote,
-                published_at=record.published_at,
-                first_seen_at=record.fetched_at,
-            )
-        )
+        items.setdefault(record.claim_id, []).append(EvidenceItem.from_record(record))
     return [
         EvidenceEntry(
             record=by_key[(item.via or item.claim_id, item.article_id)],
