@@ -5,4 +5,5 @@ pytest_plugins = [
     "tests.fixtures_http",
     "tests.fixtures_db",
     "tests.fixtures_cli",
+    "tests.fixtures_pipeline",
 ]

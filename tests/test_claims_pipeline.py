@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -23,14 +22,6 @@ from tests.stories import DENIAL, REPORT, SUPPORT, SUPPORT_OTHER_WORDS, TESLA
 CONTACT = "musk-putin-regular-contact"
 RULES = RuleStance()
 BUNDLED = load_config(Path(__file__).resolve().parent.parent / "config" / "monitor.toml").settings
-
-
-@pytest.fixture(scope="module")
-def pool() -> Iterator[Sandbox]:
-    with Sandbox(
-        workers=1, memory_limit=1024**3, preload=("monitor.parse", "monitor.extract")
-    ) as sandbox:
-        yield sandbox
 
 
 def watchlist_settings(fetch: FetchSettings, claims: tuple[ClaimSettings, ...]) -> Settings:

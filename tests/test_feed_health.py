@@ -2,33 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-import pytest
-from sqlalchemy import Engine
-
 from monitor.db import feeds as feed_rows
 from monitor.db import outbox
 from monitor.domain import FeedSpec
-from monitor.sandbox import Sandbox
-from monitor.settings import FetchSettings
-from tests.fixtures_http import LoopbackHTTPServer
-from tests.pipeline_world import World, loopback_settings, rss
-
-
-@pytest.fixture(scope="module")
-def pool() -> Iterator[Sandbox]:
-    with Sandbox(workers=1, memory_limit=1024**3, preload=("monitor.parse",)) as sandbox:
-        yield sandbox
-
-
-@pytest.fixture
-def world(
-    http_server: LoopbackHTTPServer, fetch_settings: FetchSettings, engine: Engine, pool: Sandbox
-) -> World:
-    return World(
-        server=http_server, settings=loopback_settings(fetch_settings), engine=engine, pool=pool
-    )
+from tests.pipeline_world import World, rss
 
 
 def queued(world: World) -> list[tuple[str, dict[str, object]]]:

@@ -2,18 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import Engine
 
 from monitor.db import articles as article_rows
 from monitor.db import items as item_rows
 from monitor.domain import FeedOutcome, ItemOutcome
-from monitor.sandbox import Sandbox
 from monitor.settings import FetchSettings
-from tests.fixtures_http import LoopbackHTTPServer
 from tests.pipeline_world import (
     OTHER_STORY,
     PARAGRAPHS,
@@ -26,23 +22,6 @@ from tests.pipeline_world import (
 
 RSS = "application/rss+xml"
 HTML = "text/html; charset=utf-8"
-
-
-@pytest.fixture(scope="module")
-def pool() -> Iterator[Sandbox]:
-    with Sandbox(
-        workers=1, memory_limit=1024**3, preload=("monitor.parse", "monitor.extract")
-    ) as sandbox:
-        yield sandbox
-
-
-@pytest.fixture
-def world(
-    http_server: LoopbackHTTPServer, fetch_settings: FetchSettings, engine: Engine, pool: Sandbox
-) -> World:
-    return World(
-        server=http_server, settings=loopback_settings(fetch_settings), engine=engine, pool=pool
-    )
 
 
 def counts(world: World, feed_id: int | None = None) -> tuple[int, int]:

@@ -2,39 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import timedelta
 from email.utils import format_datetime
-
-import pytest
-from sqlalchemy import Engine
 
 from monitor.db import feeds as feed_rows
 from monitor.db import publishing
 from monitor.domain import FeedOutcome, FeedSpec
-from monitor.sandbox import Sandbox
-from monitor.settings import FetchSettings, PollingSettings
-from tests.fixtures_http import LoopbackHTTPServer
-from tests.pipeline_world import OTHER_STORY, Item, World, article_page, loopback_settings, rss
+from monitor.settings import PollingSettings
+from tests.pipeline_world import OTHER_STORY, Item, World, article_page, rss
 
 RSS = "application/rss+xml"
 HTML = "text/html; charset=utf-8"
 HOUR = timedelta(hours=1)
-
-
-@pytest.fixture(scope="module")
-def pool() -> Iterator[Sandbox]:
-    with Sandbox(workers=1, memory_limit=1024**3, preload=("monitor.parse",)) as sandbox:
-        yield sandbox
-
-
-@pytest.fixture
-def world(
-    http_server: LoopbackHTTPServer, fetch_settings: FetchSettings, engine: Engine, pool: Sandbox
-) -> World:
-    return World(
-        server=http_server, settings=loopback_settings(fetch_settings), engine=engine, pool=pool
-    )
 
 
 def publish_every(world: World, step: timedelta, count: int, *, ttl_minutes: int = 0) -> bytes:

@@ -6,7 +6,6 @@ from __future__ import annotations
 import hashlib
 import json
 import shutil
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -357,12 +356,6 @@ def test_a_model_card_without_a_passage_length_reads_the_original_one(tmp_path: 
     del card["max_words"]
     (tmp_path / "model.json").write_text(json.dumps(card), encoding="utf-8")
     assert ModelCard.read(tmp_path).max_words == MAX_WORDS == 90
-
-
-@pytest.fixture(scope="module")
-def pool() -> Iterator[Sandbox]:
-    with Sandbox(workers=1, memory_limit=1024**3, preload=("monitor.parse",)) as sandbox:
-        yield sandbox
 
 
 def test_the_pipeline_stores_the_shipped_models_verdict_and_version(
