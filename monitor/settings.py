@@ -5,6 +5,7 @@ Every setting here appears, documented, in config/monitor.toml (a test enforces 
 
 from __future__ import annotations
 
+import difflib
 import ipaddress
 from collections.abc import Iterable, Sequence
 from datetime import date
@@ -236,32 +237,37 @@ class Settings(Section):
 
     @model_validator(mode="after")
     def _references(self) -> Settings:
-        seen: set[str] = set()
-        for feed in self.feeds:
-            if feed.url in seen:
-                raise ValueError(f"feed {feed.url!r} is listed twice")
-            seen.add(feed.url)
-        entity_ids = [e.id for e in self.entities]
-        if dup := {i for i in entity_ids if entity_ids.count(i) > 1}:
-            raise ValueError(f"entity id {sorted(dup)[0]!r} is used twice")
-        claim_ids = [c.id for c in self.claims]
-        if dup := {i for i in claim_ids if claim_ids.count(i) > 1}:
-            raise ValueError(f"claim id {sorted(dup)[0]!r} is used twice")
-        channel_ids = [c.id for c in self.channels]
-        if dup := {i for i in channel_ids if channel_ids.count(i) > 1}:
-            raise ValueError(f"channel id {sorted(dup)[0]!r} is used twice")
+        """Every id once, and every reference to an entity or claim to one that exists; a
+        problem points at the setting that holds it, with the closest id when one is near."""
+        _unique("feeds", "url", "feed", [feed.url for feed in self.feeds])
+        entity_ids = _unique("entities", "id", "entity id", [e.id for e in self.entities])
+        claim_ids = _unique("claims", "id", "claim id", [c.id for c in self.claims])
+        _unique("channels", "id", "channel id", [c.id for c in self.channels])
+        for index, claim in enumerate(self.claims):
+            _known(("claims", index, "entities"), "entity", claim.entities, entity_ids)
+            _known(("claims", index, "denies"), "claim", claim.denies, claim_ids)
         for index, channel in enumerate(self.channels):
-            for ref in channel.claims:
-                if ref not in claim_ids:
-                    raise SettingError(("channels", index, "claims"), f"unknown claim {ref!r}")
-            for ref in channel.entities:
-                if ref not in entity_ids:
-                    raise SettingError(("channels", index, "entities"), f"unknown entity {ref!r}")
-        for claim in self.claims:
-            for ref in claim.entities:
-                if ref not in entity_ids:
-                    raise ValueError(f"claim {claim.id!r} names unknown entity {ref!r}")
-            for ref in claim.denies:
-                if ref not in claim_ids:
-                    raise ValueError(f"claim {claim.id!r} denies unknown claim {ref!r}")
+            _known(("channels", index, "claims"), "claim", channel.claims, claim_ids)
+            _known(("channels", index, "entities"), "entity", channel.entities, entity_ids)
         return self
+
+
+def _unique(section: str, key: str, what: str, values: Sequence[str]) -> list[str]:
+    """`values` (one per element of `section`), refused at the first that repeats one."""
+    first: dict[str, int] = {}
+    for index, value in enumerate(values):
+        if value in first:
+            raise SettingError(
+                (section, index, key),
+                f"{what} {value!r} is already used by {section}[{first[value]}]",
+            )
+        first[value] = index
+    return list(values)
+
+
+def _known(loc: tuple[str | int, ...], what: str, refs: Iterable[str], ids: Sequence[str]) -> None:
+    for ref in refs:
+        if ref not in ids:
+            close = difflib.get_close_matches(ref, ids, n=1, cutoff=0.6)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            raise SettingError(loc, f"unknown {what} {ref!r}{hint}")

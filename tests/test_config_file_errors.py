@@ -111,9 +111,64 @@ def test_several_problems_are_listed_one_per_line(tmp_path: Path) -> None:
     ]
 
 
-def test_a_claim_naming_an_unknown_entity_is_refused(tmp_path: Path) -> None:
-    text = '[[claims]]\nid = "c"\ntext = "t"\nentities = ["ghost"]\n'
-    assert _error(tmp_path, text) == "monitor.toml: claim 'c' names unknown entity 'ghost'"
+ENTITIES = '[[entities]]\nid = "elon-musk"\nname = "Elon Musk"\n'
+CLAIM = '[[claims]]\nid = "musk-putin"\ntext = "t"\nentities = ["elon-musk"]\n'
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            '[[claims]]\nid = "c"\ntext = "t"\nentities = ["ghost"]\n',
+            "monitor.toml:4: claims[0].entities: unknown entity 'ghost'",
+        ),
+        (
+            ENTITIES + '[[claims]]\nid = "c"\ntext = "t"\nentities = ["elon-musks"]\n',
+            "monitor.toml:7: claims[0].entities: unknown entity 'elon-musks' "
+            "(did you mean 'elon-musk'?)",
+        ),
+        (
+            ENTITIES + CLAIM + '[[claims]]\nid = "d"\ntext = "t"\nentities = ["elon-musk"]\n'
+            'denies = ["musk-putn"]\n',
+            "monitor.toml:12: claims[1].denies: unknown claim 'musk-putn' "
+            "(did you mean 'musk-putin'?)",
+        ),
+        (
+            ENTITIES + CLAIM + '[[channels]]\nid = "desk"\ntype = "webhook"\n'
+            'url = "https://hooks.example.org/x"\n'
+            'secret = "whsec_QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVo0NTY3ODk="\n'
+            'claims = ["musk-putin-contact"]\n',
+            "monitor.toml:13: channels[0].claims: unknown claim 'musk-putin-contact' "
+            "(did you mean 'musk-putin'?)",
+        ),
+    ],
+)
+def test_a_reference_to_an_unknown_id_points_at_it(
+    tmp_path: Path, text: str, expected: str
+) -> None:
+    assert _error(tmp_path, text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            ENTITIES + CLAIM + CLAIM,
+            "monitor.toml:9: claims[1].id: claim id 'musk-putin' is already used by claims[0]",
+        ),
+        (
+            ENTITIES + ENTITIES,
+            "monitor.toml:5: entities[1].id: entity id 'elon-musk' is already used by entities[0]",
+        ),
+        (
+            (FEED + FEED).replace("https://", "https://reader:hunter2@"),
+            "monitor.toml:4: feeds[1].url: feed 'https://<redacted>@example.org/feed.xml' is "
+            "already used by feeds[0]",
+        ),
+    ],
+)
+def test_a_repeated_id_points_at_the_second_one(tmp_path: Path, text: str, expected: str) -> None:
+    assert _error(tmp_path, text) == expected
 
 
 @pytest.mark.parametrize(
