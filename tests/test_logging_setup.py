@@ -67,6 +67,7 @@ def test_an_exception_is_one_field_on_the_same_line(log_format: Literal["text", 
 def test_configure_logging_replaces_handlers_and_quiets_the_http_client() -> None:
     root = logging.getLogger()
     saved = (list(root.handlers), root.level)
+    noisy = {name: logging.getLogger(name).level for name in ("httpx", "httpcore", "apscheduler")}
     stream = io.StringIO()
     try:
         configure_logging("json", stream=stream)
@@ -77,6 +78,8 @@ def test_configure_logging_replaces_handlers_and_quiets_the_http_client() -> Non
     finally:
         root.handlers[:] = saved[0]
         root.setLevel(saved[1])
+        for name, level in noisy.items():
+            logging.getLogger(name).setLevel(level)
     lines = stream.getvalue().splitlines()
     assert [json.loads(line)["msg"] for line in lines] == ["started"]
     assert json.loads(lines[0])["workers"] == 2
