@@ -267,4 +267,6 @@ def test_check_json_reports_evidence_and_claims_and_claims_commands_show_them(
     human = run(env, "claims", "show", "contact", "--config", config)
     assert "regular contact" in human.stdout and "supports" in human.stdout
     missing = run(env, "claims", "show", "nope", "--config", config)
-    assert missing.exit_code == 2 and "no such claim" in missing.stderr
+    assert missing.exit_code == 2 and "no such claim: nope\n" in missing.stderr
+    typo = run(env, "claims", "show", "contract", "--config", config)
+    assert typo.exit_code == 2 and "no such claim: contract (did you mean contact?)" in typo.stderr

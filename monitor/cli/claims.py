@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import json
 from pathlib import Path
 
@@ -67,7 +68,10 @@ def claims_show(config_path: Path | None, claim_id: str, as_json: bool) -> None:
     with database(loaded) as db, db.sessions() as session:
         claim = claim_rows.get_claim(session, claim_id)
         if claim is None:
-            raise CommandError(f"no such claim: {claim_id}")
+            known = [c.id for c in claim_rows.list_claims(session)]
+            close = difflib.get_close_matches(claim_id, known, n=1, cutoff=0.6)
+            hint = f" (did you mean {close[0]}?)" if close else ""
+            raise CommandError(f"no such claim: {claim_id}{hint}")
         evidence = claim_rows.evidence_for(session, [claim_id])
         events = claim_rows.claim_events(session, claim_id)
     if as_json:
