@@ -3,7 +3,8 @@
     python -m monitor.stance.training.export --checkpoint build/stance/checkpoint \\
         --data ../shared/data/fnc1 --out build/model
 
-Writes model.onnx (dynamic int8 quantization, the weights stored unsigned; with
+Writes model.onnx (dynamic int8 quantization, the weights stored unsigned, and rounded off
+the start model's grid for a checkpoint trained on from a shipped model (`regrid`); with
 --separate-outliers, the activations' outlier channels computed in float, or with
 --scale-per-token, every token of the activations quantized with its own scale: `outliers`),
 tokenizer.json, model.json (version, sha256, calibration, provenance, dev figures and their
