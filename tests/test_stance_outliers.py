@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 import json
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -216,18 +217,30 @@ def test_distance_is_total_variation() -> None:
     assert outliers.distance(np.eye(4)[:1], np.eye(4)[1:2]) == pytest.approx(1.0)
 
 
+def _rewritten_copy(
+    directory: Path, shared_data: Path, rewrite: Callable[[Path, dict[str, Any], Any, Any], Any]
+) -> Path:
+    """A copy of the shipped model in `directory`, rewritten by `rewrite(copy, card, fit, dev)`
+    as export does, its card updated."""
+    copy = directory / "model"
+    shutil.copytree(MODEL, copy)
+    card = json.loads((copy / "model.json").read_text(encoding="utf-8"))
+    fit, dev = split_train(load(require_shared(shared_data / "fnc1"), "train"))
+    assert rewrite(copy, card, fit, dev)
+    assert card["onnx_sha256"] == hashlib.sha256((copy / "model.onnx").read_bytes()).hexdigest()
+    (copy / "model.json").write_text(json.dumps(card), encoding="utf-8")
+    return copy
+
+
 @pytest.fixture(scope="module")
 def separated_copy(tmp_path_factory: pytest.TempPathFactory, shared_data: Path) -> Path:
     """The shipped model exported with its outlier channels in float, as `export
     --separate-outliers` does (ranges measured on 40 training pairs), its card updated."""
-    copy = tmp_path_factory.mktemp("separated") / "model"
-    shutil.copytree(MODEL, copy)
-    card = json.loads((copy / "model.json").read_text(encoding="utf-8"))
-    fit, dev = split_train(load(require_shared(shared_data / "fnc1"), "train"))
-    assert export.separate_outliers(copy, card, fit, dev, count=40)
-    assert card["onnx_sha256"] == hashlib.sha256((copy / "model.onnx").read_bytes()).hexdigest()
-    (copy / "model.json").write_text(json.dumps(card), encoding="utf-8")
-    return copy
+    return _rewritten_copy(
+        tmp_path_factory.mktemp("separated"),
+        shared_data,
+        lambda copy, card, fit, dev: export.separate_outliers(copy, card, fit, dev, count=40),
+    )
 
 
 def test_the_shipped_model_separated_answers_closer_to_float_activations(
@@ -292,14 +305,11 @@ def test_exporting_a_separated_model_again_leaves_it_as_it_is(
 def per_token_copy(tmp_path_factory: pytest.TempPathFactory, shared_data: Path) -> Path:
     """The shipped model exported with a scale per token, as `export --scale-per-token` does,
     its card updated."""
-    copy = tmp_path_factory.mktemp("per-token") / "model"
-    shutil.copytree(MODEL, copy)
-    card = json.loads((copy / "model.json").read_text(encoding="utf-8"))
-    _, dev = split_train(load(require_shared(shared_data / "fnc1"), "train"))
-    assert export.scale_per_token(copy, card, dev, count=40)
-    assert card["onnx_sha256"] == hashlib.sha256((copy / "model.onnx").read_bytes()).hexdigest()
-    (copy / "model.json").write_text(json.dumps(card), encoding="utf-8")
-    return copy
+    return _rewritten_copy(
+        tmp_path_factory.mktemp("per-token"),
+        shared_data,
+        lambda copy, card, _, dev: export.scale_per_token(copy, card, dev, count=40),
+    )
 
 
 def test_the_shipped_model_with_a_scale_per_token_answers_closer_to_float_activations(
