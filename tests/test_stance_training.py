@@ -35,6 +35,8 @@ from monitor.stance.training.train import (
     Config,
     dev_objective,
     epoch_sample,
+    main,
+    sweep_configs,
 )
 from tests.fixtures_paths import require_shared
 
@@ -343,3 +345,20 @@ def test_the_next_sweeps_keep_v3s_recipe_but_for_what_they_try(
         differs = {k for k, v in vars(config).items() if k != "name" and v != getattr(v3, k)}
         assert differs, config.name
         assert differs <= varied, config.name
+
+
+def test_only_picks_named_configs_of_a_sweep_in_the_sweeps_order() -> None:
+    picked = sweep_configs("cpu-continue", ["continue-headlines", "continue-focal2"])
+    assert [c.name for c in picked] == ["continue-focal2", "continue-headlines"]
+    assert sweep_configs("cpu-continue", None) == SWEEPS["cpu-continue"]
+
+
+def test_only_with_a_name_the_sweep_lacks_stops_before_training_and_lists_the_names(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    with pytest.raises(SystemExit) as stopped:
+        main(["fit", "--sweep", "cpu-continue", "--only", "continue-focal3"])
+    assert stopped.value.code == 2
+    error = capsys.readouterr().err
+    assert "--only continue-focal3: not in sweep cpu-continue" in error
+    assert "continue-headlines-focal2, continue-focal2, continue-headlines" in error

@@ -515,6 +515,19 @@ def fit(
     return summary
 
 
+def sweep_configs(sweep: str, only: list[str] | None = None) -> list[Config]:
+    """The configurations of `sweep` to run: all of them, or those named in `only`, in the
+    sweep's order; a name the sweep does not hold is a ValueError that lists the ones it does."""
+    configs = SWEEPS[sweep]
+    if not only:
+        return configs
+    unknown = sorted(set(only) - {c.name for c in configs})
+    if unknown:
+        names = ", ".join(c.name for c in configs)
+        raise ValueError(f"--only {', '.join(unknown)}: not in sweep {sweep} ({names})")
+    return [c for c in configs if c.name in only]
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("step", nargs="?", choices=("all", "prepare", "fit"), default="all")
@@ -523,6 +536,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--base", type=Path, help="base model directory (default: the package)")
     parser.add_argument("--out", type=Path, default=Path("build/stance"))
     parser.add_argument("--sweep", choices=sorted(SWEEPS), default="cpu")
+    parser.add_argument(
+        "--only", metavar="NAME", action="append", help="run only these of the sweep's configs"
+    )
     parser.add_argument("--budget", type=float, default=math.inf, help="seconds for the sweep")
     parser.add_argument("--device", default="auto")
     parser.add_argument("--threads", type=int, default=2, help="CPU threads for torch")
@@ -543,6 +559,10 @@ def main(argv: list[str] | None = None) -> None:
         "--max-length", type=int, default=MAX_LENGTH, help="word pieces per pair (prepare)"
     )
     args = parser.parse_args(argv)
+    try:
+        configs = sweep_configs(args.sweep, args.only)
+    except ValueError as exc:
+        parser.error(str(exc))
 
     length = {"max_words": args.max_words, "max_length": args.max_length}
     if args.step == "prepare":
@@ -561,7 +581,7 @@ def main(argv: list[str] | None = None) -> None:
         prepared,
         base,
         args.out,
-        SWEEPS[args.sweep],
+        configs,
         device=args.device,
         budget=args.budget,
         start=args.start,
