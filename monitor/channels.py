@@ -115,31 +115,39 @@ class ChannelSettings(Section):
 
     @model_validator(mode="after")
     def _by_type(self) -> ChannelSettings:
+        self._read_secret_files()
+        if self.type == "email":
+            if not self.to:
+                raise ValueError("an email channel needs `to` (one or more addresses)")
+            if self.url is not None or self.secret is not None:
+                raise ValueError("an email channel takes no url or secret")
+            return self
+        kind = f"{'an' if self.type == 'apprise' else 'a'} {self.type} channel"
+        if self.url is None:
+            raise ValueError(f"{kind} needs `url`")
+        if self.to:
+            raise ValueError(f"{kind} takes no `to`")
+        if self.type == "webhook":
+            self._check_webhook()
+        elif self.secret is not None:
+            raise ValueError(f"{kind} takes no `secret`")
+        return self
+
+    def _read_secret_files(self) -> None:
         for key, file_key in (("url", "url_file"), ("secret", "secret_file")):
             path_text = getattr(self, file_key)
             if path_text is not None:
                 if getattr(self, key) is not None:
                     raise ValueError(f"set either {key} or {file_key}, not both")
                 object.__setattr__(self, key, _read_secret(path_text, file_key))
-        if self.type == "email":
-            if not self.to:
-                raise ValueError("an email channel needs `to` (one or more addresses)")
-            if self.url is not None or self.secret is not None:
-                raise ValueError("an email channel takes no url or secret")
-        elif self.url is None:
-            raise ValueError(f"a {self.type} channel needs `url`")
-        if self.type != "email" and self.to:
-            raise ValueError(f"a {self.type} channel takes no `to`")
-        if self.type == "webhook":
-            if self.secret is None:
-                raise ValueError("a webhook channel needs `secret` (whsec_ + base64)")
-            _check_webhook_secret(self.secret.get_secret_value())
-            url = self.url.get_secret_value() if self.url is not None else ""
-            if not url.startswith(("https://", "http://")):
-                raise ValueError("a webhook url must be http:// or https://")
-        elif self.secret is not None:
-            raise ValueError(f"a {self.type} channel takes no `secret`")
-        return self
+
+    def _check_webhook(self) -> None:
+        if self.secret is None:
+            raise ValueError("a webhook channel needs `secret` (whsec_ + base64)")
+        _check_webhook_secret(self.secret.get_secret_value())
+        assert self.url is not None  # checked by _by_type
+        if not self.url.get_secret_value().startswith(("https://", "http://")):
+            raise ValueError("a webhook url must be http:// or https://")
 
 
 def _check_webhook_secret(secret: str) -> None:

@@ -149,6 +149,49 @@ def test_a_reference_to_an_unknown_id_points_at_it(
     assert _error(tmp_path, text) == expected
 
 
+WEBHOOK_SECRET = 'secret = "whsec_QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVo0NTY3ODk="\n'
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        ('type = "email"\n', "an email channel needs `to` (one or more addresses)"),
+        (
+            'type = "email"\nto = ["desk@example.org"]\nurl = "https://x.example.org/"\n',
+            "an email channel takes no url or secret",
+        ),
+        ('type = "webhook"\n' + WEBHOOK_SECRET, "a webhook channel needs `url`"),
+        (
+            'type = "webhook"\nurl = "https://x.example.org/"\nto = ["desk@example.org"]\n'
+            + WEBHOOK_SECRET,
+            "a webhook channel takes no `to`",
+        ),
+        (
+            'type = "webhook"\nurl = "https://x.example.org/"\n',
+            "a webhook channel needs `secret` (whsec_ + base64)",
+        ),
+        (
+            'type = "webhook"\nurl = "https://x.example.org/"\nsecret = "whsec_c2hvcnQ="\n',
+            "the webhook secret must hold at least 24 random bytes",
+        ),
+        ('type = "apprise"\n', "an apprise channel needs `url`"),
+        (
+            'type = "apprise"\nurl = "mailto://x.example.org"\n' + WEBHOOK_SECRET,
+            "an apprise channel takes no `secret`",
+        ),
+        (
+            'type = "apprise"\nurl = "mailto://x.example.org"\nurl_file = "url.txt"\n',
+            "set either url or url_file, not both",
+        ),
+    ],
+)
+def test_a_channel_is_checked_against_what_its_type_takes(
+    tmp_path: Path, body: str, expected: str
+) -> None:
+    message = _error(tmp_path, '[[channels]]\nid = "desk"\n' + body)
+    assert message == f"monitor.toml:1: channels[0]: {expected}"
+
+
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
