@@ -128,7 +128,7 @@ class ChannelSettings(Section):
         if self.to:
             raise ValueError(f"{kind} takes no `to`")
         if self.type == "webhook":
-            self._check_webhook()
+            self._check_webhook(self.url.get_secret_value())
         elif self.secret is not None:
             raise ValueError(f"{kind} takes no `secret`")
         return self
@@ -141,12 +141,11 @@ class ChannelSettings(Section):
                     raise ValueError(f"set either {key} or {file_key}, not both")
                 object.__setattr__(self, key, _read_secret(path_text, file_key))
 
-    def _check_webhook(self) -> None:
+    def _check_webhook(self, url: str) -> None:
         if self.secret is None:
             raise ValueError("a webhook channel needs `secret` (whsec_ + base64)")
         _check_webhook_secret(self.secret.get_secret_value())
-        assert self.url is not None  # checked by _by_type
-        if not self.url.get_secret_value().startswith(("https://", "http://")):
+        if not url.startswith(("https://", "http://")):
             raise ValueError("a webhook url must be http:// or https://")
 
 
