@@ -11,6 +11,9 @@ MonitorError                 base of everything monitor raises on purpose
 
 from __future__ import annotations
 
+import difflib
+from collections.abc import Iterable
+
 
 class MonitorError(Exception):
     """Base class; `str(err)` is a complete one-line message for the user."""
@@ -38,3 +41,16 @@ class SandboxTimeoutError(SandboxError):
 
 class SandboxCrashError(SandboxError):
     """The worker died (signal, exit) during the task, or the task hit the memory limit."""
+
+
+def did_you_mean(
+    word: str, choices: Iterable[str], *, quoted: bool = False, cutoff: float = 0.6
+) -> str | None:
+    """The closest of `choices` to a mistyped `word`, worded "did you mean X?" (X as repr when
+    `quoted`: config file keys and values), or None when none is close enough. Every
+    suggestion monitor makes (config keys and references, environment variables, claim ids)
+    comes from here."""
+    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=cutoff)
+    if not close:
+        return None
+    return f"did you mean {close[0]!r}?" if quoted else f"did you mean {close[0]}?"

@@ -5,7 +5,6 @@ Every setting here appears, documented, in config/monitor.toml (a test enforces 
 
 from __future__ import annotations
 
-import difflib
 import ipaddress
 from collections.abc import Iterable, Sequence
 from datetime import date
@@ -21,6 +20,7 @@ from pydantic import (
 
 from monitor.board_settings import BoardSettings
 from monitor.channels import ChannelSettings, DeliverySettings, SmtpSettings
+from monitor.errors import did_you_mean
 from monitor.settings_types import (
     Duration,
     DurationOrZero,
@@ -268,6 +268,5 @@ def _unique(section: str, key: str, what: str, values: Sequence[str]) -> list[st
 def _known(loc: tuple[str | int, ...], what: str, refs: Iterable[str], ids: Sequence[str]) -> None:
     for ref in refs:
         if ref not in ids:
-            close = difflib.get_close_matches(ref, ids, n=1, cutoff=0.6)
-            hint = f" (did you mean {close[0]!r}?)" if close else ""
-            raise SettingError(loc, f"unknown {what} {ref!r}{hint}")
+            hint = did_you_mean(ref, ids, quoted=True)
+            raise SettingError(loc, f"unknown {what} {ref!r}" + (f" ({hint})" if hint else ""))

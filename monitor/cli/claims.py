@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 import json
 from pathlib import Path
 
@@ -22,6 +21,7 @@ from monitor.cli.common import (
 from monitor.cli.propose import propose
 from monitor.cli.report import claim_json
 from monitor.db import claims as claim_rows
+from monitor.errors import did_you_mean
 
 _STANCE_STYLE = {"supports": "green", "refutes": "red", "reports": "cyan", "unrelated": "dim"}
 
@@ -68,10 +68,8 @@ def claims_show(config_path: Path | None, claim_id: str, as_json: bool) -> None:
     with database(loaded) as db, db.sessions() as session:
         claim = claim_rows.get_claim(session, claim_id)
         if claim is None:
-            known = [c.id for c in claim_rows.list_claims(session)]
-            close = difflib.get_close_matches(claim_id, known, n=1, cutoff=0.6)
-            hint = f" (did you mean {close[0]}?)" if close else ""
-            raise CommandError(f"no such claim: {claim_id}{hint}")
+            hint = did_you_mean(claim_id, (c.id for c in claim_rows.list_claims(session)))
+            raise CommandError(f"no such claim: {claim_id}" + (f" ({hint})" if hint else ""))
         evidence = claim_rows.evidence_for(session, [claim_id])
         events = claim_rows.claim_events(session, claim_id)
     if as_json:

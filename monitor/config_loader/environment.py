@@ -8,13 +8,13 @@ is an error, so a typo cannot silently leave the default in place.
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from monitor.config_loader.schema import is_list, is_secret, table_scalars
+from monitor.errors import did_you_mean
 
 PREFIX = "MONITOR_"
 FILE_SUFFIX = "_FILE"
@@ -89,8 +89,8 @@ def _read_secret_file(path: Path) -> str:
 
 def _unknown(variable: str, known: Mapping[str, object]) -> str:
     names = [*known, *(name + FILE_SUFFIX for name in known)]
-    if close := difflib.get_close_matches(variable, names, n=1, cutoff=0.75):
-        return f"no such setting (did you mean {close[0]}?)"
+    if hint := did_you_mean(variable, names, cutoff=0.75):
+        return f"no such setting ({hint})"
     return "no such setting (variables are MONITOR_<SECTION>_<KEY>, e.g. MONITOR_FETCH_PROXY)"
 
 

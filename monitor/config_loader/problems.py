@@ -7,7 +7,6 @@ value of a secret, nor the userinfo of any URL.
 
 from __future__ import annotations
 
-import difflib
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -18,6 +17,7 @@ from pydantic import ValidationError
 from pydantic_core import ErrorDetails
 
 from monitor.config_loader.schema import Loc, annotation_at, is_secret, model_at
+from monitor.errors import did_you_mean
 from monitor.settings import SettingError
 
 _EXPECTED = {
@@ -90,8 +90,8 @@ def _unknown_key(loc: Loc) -> str:
     if parent is None or not isinstance(name, str):
         return "unknown key"
     names = list(parent.model_fields)
-    if close := difflib.get_close_matches(name, names, n=1, cutoff=0.6):
-        return f"unknown key (did you mean {close[0]!r}?)"
+    if hint := did_you_mean(name, names, quoted=True):
+        return f"unknown key ({hint})"
     return "unknown key (expected one of: " + ", ".join(names) + ")"
 
 
