@@ -113,6 +113,7 @@ def test_several_problems_are_listed_one_per_line(tmp_path: Path) -> None:
 
 ENTITIES = '[[entities]]\nid = "elon-musk"\nname = "Elon Musk"\n'
 CLAIM = '[[claims]]\nid = "musk-putin"\ntext = "t"\nentities = ["elon-musk"]\n'
+WEBHOOK_SECRET = 'secret = "whsec_QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVo0NTY3ODk="\n'
 
 
 @pytest.mark.parametrize(
@@ -136,8 +137,8 @@ CLAIM = '[[claims]]\nid = "musk-putin"\ntext = "t"\nentities = ["elon-musk"]\n'
         (
             ENTITIES + CLAIM + '[[channels]]\nid = "desk"\ntype = "webhook"\n'
             'url = "https://hooks.example.org/x"\n'
-            'secret = "whsec_QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVo0NTY3ODk="\n'
-            'claims = ["musk-putin-contact"]\n',
+            + WEBHOOK_SECRET
+            + 'claims = ["musk-putin-contact"]\n',
             "monitor.toml:13: channels[0].claims: unknown claim 'musk-putin-contact' "
             "(did you mean 'musk-putin'?)",
         ),
@@ -147,9 +148,6 @@ def test_a_reference_to_an_unknown_id_points_at_it(
     tmp_path: Path, text: str, expected: str
 ) -> None:
     assert _error(tmp_path, text) == expected
-
-
-WEBHOOK_SECRET = 'secret = "whsec_QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVo0NTY3ODk="\n'
 
 
 @pytest.mark.parametrize(
