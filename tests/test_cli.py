@@ -134,6 +134,38 @@ def test_bundled_config_is_used_when_none_is_found(env: dict[str, str]) -> None:
     assert "17 entities" in result.stdout and "10 claims" in result.stdout
 
 
+def test_claims_list_keeps_each_claim_id_on_one_line_at_80_columns(env: dict[str, str]) -> None:
+    """The bundled watchlist's longest id is 35 characters; the count columns must leave room."""
+    result = run(dict(env, COLUMNS="80"), "claims", "list")
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert lines[0].strip() == "10 claims" and max(len(line) for line in lines) <= 80
+    ids = [c["id"] for c in json.loads(run(env, "claims", "list", "--json").stdout)]
+    assert "putin-asked-musk-no-starlink-taiwan" in ids
+    first_column = [line.split("\u2502")[1].strip() for line in lines if "\u2502" in line]
+    assert set(ids) <= set(first_column)
+    assert result.stdout.count("0 supports") == 10 and result.stdout.count("0 refutes") == 10
+
+
+def test_feeds_list_shows_a_failing_feeds_url_and_error_whole_at_80_columns(
+    env: dict[str, str], tmp_path: Path, http_server: LoopbackHTTPServer
+) -> None:
+    http_server.route("/a-feed-with-a-rather-long-path/that-is-gone.xml", status=404, body=b"")
+    url = http_server.url("/a-feed-with-a-rather-long-path/that-is-gone.xml")
+    config = str(write_config(tmp_path, [url]))
+    assert run(env, "check", "--config", config).exit_code != 0
+    [feed] = json.loads(run(env, "feeds", "list", "--json", "--config", config).stdout)
+    assert feed["health"] == "failing (1x)" and feed["last_error"]
+    result = run(dict(env, COLUMNS="80"), "feeds", "list", "--config", config)
+    lines = result.stdout.splitlines()
+    assert max(len(line) for line in lines) <= 80
+    cells = [line.split("\u2502") for line in lines if line.startswith("\u2502")]
+    feed_column = "".join("".join(cell[1].split()) for cell in cells)
+    assert "".join(url.split()) in feed_column
+    assert "".join(feed["last_error"].split()) in feed_column
+    assert cells[0][2].strip() == "failing (1x)" and cells[1][2].strip() == "config"
+
+
 def test_config_show_redacts_the_database_password(env: dict[str, str], tmp_path: Path) -> None:
     secret_env = dict(env, MONITOR_DATABASE_URL="postgresql+psycopg://u:s3cr3t-sentinel@db/x")
     result = run(secret_env, "config", "show", "--config", str(write_config(tmp_path, [])))

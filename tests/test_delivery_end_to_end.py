@@ -213,8 +213,13 @@ def test_webhook_gone_disables_the_channel_and_the_user_hears_by_email(
         news_arrives(env, config, newsroom)
         dead = [d for d in deliveries(env, config) if d["channel"] == "hook"]
         assert [(d["status"], "410" in d["last_error"]) for d in dead] == [("dead", True)]
-        listing = run(env, "deliveries", "--config", str(config))
+        listing = run(dict(env, COLUMNS="80"), "deliveries", "--config", str(config))
         assert "hook (webhook): disabled since" in listing.stdout
+        rows = [line.split("\u2502") for line in listing.stdout.splitlines() if "\u2502" in line]
+        at = [row[1].strip() for row in rows].index(dead[0]["id"])  # whole, to copy for `retry`
+        assert (rows[at][2].strip(), rows[at + 1][2].strip()) == ("dead", "1 attempt")
+        column = "".join("".join(row[1].split()) for row in rows)
+        assert "".join(dead[0]["last_error"].split()) in column
         assert run(env, "digest", "--send", "--config", str(config)).exit_code == 0
         notices = [m.parsed() for m in handler.received if "disabled" in m.parsed()["Subject"]]
         assert len(notices) == 1

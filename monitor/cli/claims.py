@@ -42,18 +42,19 @@ def claims_list(config_path: Path | None, as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps([claim_json(c) for c in summaries], indent=2, ensure_ascii=False))
         return
-    table = Table(title=f"{len(summaries)} claims", title_justify="left")
-    for column in ("claim", "status", "supports", "refutes", "reports", "changed"):
-        table.add_column(column, overflow="fold")
+    # Three columns, so that at 80 columns the claim keeps about half the width: its id on one
+    # line, its text wrapped under it. The status cell carries when it last changed.
+    table = Table(title=f"{len(summaries)} claims", title_justify="left", show_lines=True)
+    table.add_column("claim", overflow="fold", ratio=1, min_width=24)
+    table.add_column("status", no_wrap=True)
+    table.add_column("sources", no_wrap=True)
     for c in summaries:
         changed = c.status_changed_at.strftime("%Y-%m-%d %H:%M") if c.status_changed_at else ""
+        counts = (("supports", c.supports), ("refutes", c.refutes), ("reports", c.reports))
         table.add_row(
             f"[bold]{escape(c.id)}[/]\n{escape(c.text)}",
-            c.status,
-            str(c.supports),
-            str(c.refutes),
-            str(c.reports),
-            changed,
+            c.status + (f"\n[dim]{changed}[/]" if changed else ""),
+            "\n".join(f"{n} {stance}" if n else f"[dim]0 {stance}[/]" for stance, n in counts),
         )
     out_console.print(table)
 

@@ -218,20 +218,22 @@ def list_command(
         else:
             state = "[green]ok[/]"
         out_console.print(f"{escape(cid)} ({kind}): {state}", highlight=False, soft_wrap=True)
-    table = Table(title=f"{len(rows)} deliveries", title_justify="left")
-    for column in ("id", "channel", "status", "events", "attempts", "when", "last error"):
-        table.add_column(column, overflow="fold")
+    # Three columns, so that at 80 columns a delivery's id (for `deliveries retry`) stays on one
+    # line, with its channel, events and last error under it.
+    table = Table(title=f"{len(rows)} deliveries", title_justify="left", show_lines=True)
+    table.add_column("delivery", overflow="fold", ratio=1, min_width=32)
+    table.add_column("status", no_wrap=True)
+    table.add_column("when", no_wrap=True)
     for d in rows:
         when = (d.sent_at if d.status == "sent" else d.next_attempt_at) or d.created_at
         style = {"sent": "green", "pending": "yellow", "dead": "red"}[d.status]
+        events = f"{d.event_count} event" + ("s" if d.event_count != 1 else "")
+        error = f"\n[red]{escape(d.last_error)}[/]" if d.last_error else ""
+        attempts = f"{d.attempts} attempt" + ("s" if d.attempts != 1 else "")
         table.add_row(
-            d.id,
-            escape(d.channel_id),
-            f"[{style}]{d.status}[/]",
-            str(d.event_count),
-            str(d.attempts),
+            f"[bold]{d.id}[/]\n{escape(d.channel_id)}, {events}{error}",
+            f"[{style}]{d.status}[/]\n[dim]{attempts}[/]",
             when.strftime("%Y-%m-%d %H:%M") if d.status != "dead" else "",
-            escape(d.last_error or ""),
         )
     out_console.print(table)
 

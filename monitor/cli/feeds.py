@@ -95,17 +95,18 @@ def feeds_list(config_path: Path | None, as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps([_feed_json(f) for f in feeds], indent=2, ensure_ascii=False))
         return
-    table = Table(title=f"{len(feeds)} feeds", title_justify="left")
-    for column in ("feed", "source", "health", "last success", "next check", "last error"):
-        table.add_column(column, overflow="fold")
+    # Three columns, so that at 80 columns the feed keeps about half the width: its name, its
+    # url and its last error, one under the other.
+    table = Table(title=f"{len(feeds)} feeds", title_justify="left", show_lines=True)
+    table.add_column("feed", overflow="fold", ratio=1, min_width=24)
+    table.add_column("health", no_wrap=True)
+    table.add_column("checks", no_wrap=True)
     for f in feeds:
+        error = f"\n[red]{escape(f.last_error)}[/]" if f.last_error else ""
         table.add_row(
-            escape(f.name or redact_url(f.url)) + f"\n[dim]{escape(redact_url(f.url))}[/]",
-            f.source,
-            _health(f),
-            _when(f.last_success_at),
-            _when(f.next_check_at),
-            escape(f.last_error or ""),
+            escape(f.name or redact_url(f.url)) + f"\n[dim]{escape(redact_url(f.url))}[/]" + error,
+            f"{_health(f)}\n[dim]{f.source}[/]",
+            f"last ok {_when(f.last_success_at)}\nnext    {_when(f.next_check_at)}",
         )
     out_console.print(table)
 
