@@ -34,7 +34,7 @@ How it judges a (claim, article) pair:
    most of its words ("Peskov denied that Musk and Putin are in regular contact", "Reports that
    ... are false"), its central news is the denial (the project's stance contract), and a
    supports or reports verdict becomes "refutes". FNC-1 labels most such articles "discuss",
-   so this costs a little on FNC-1 dev (see the README).
+   so this costs a little on FNC-1 dev (see the model card, model/README.md).
 
 The quote is the article sentence that shares the most words with the claim. Inference batches
 pairs (`judge_many`) over `threads` worker threads (default: one per core), one pair per run.
@@ -92,7 +92,7 @@ class Negation:
     Putin are in regular contact") as agreement more often than as disagreement, and FNC-1 train
     has few denials (8% of related pairs). The negated claim turns a denial into agreement,
     which the encoder learned from far more examples. Measured on FNC-1 dev (cross-validated by
-    story; see the README), it lifted disagree F1 from 0.305 to 0.327."""
+    story; see the model card, model/README.md), it lifted disagree F1 from 0.305 to 0.327."""
 
     prefix: str
     weight: float

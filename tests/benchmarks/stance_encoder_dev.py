@@ -7,14 +7,15 @@ A model calibrated again (`export --from-model`) gets a new grid search over flo
 chosen on dev's 69 denials, and that choice is noisier than a change to the encoder's
 arithmetic: two exports of v3.4's weights with their outlier channels in float, 0.001 apart in
 distance to float activations, were chosen calibrations whose cross-validated disagree F1 differ
-by 0.04. Both beat v3.4 on cross-validated dev and one of them lost on both test sets (README,
-"What the int8 activations cost"). This reads the dev pairs through each model as the product
-does (`export.read_dev`, the second reading included) and decides them all with one
-calibration, the shipped model's unless `--calibration-from` names another, so only the
-encoders differ. The shipped calibration was chosen on the shipped encoder's own readings, which
-favours it; a candidate has to beat it anyway. Prints each model's in-sample dev figures, and
-for each model after the first, how many dev pairs change label and the 95% intervals of the
-paired differences from the first (1,000 resamples of whole dev stories). Reads
+by 0.04. Both beat v3.4 on cross-validated dev and one of them lost on both test sets
+(monitor/stance/model/README.md, "What the int8 rounding costs"). This reads the dev pairs
+through each model as the product does (`export.read_dev`, the second reading included) and
+decides them all with one calibration, the shipped model's unless `--calibration-from` names
+another, so only the encoders differ. The shipped calibration was chosen on the shipped
+encoder's own readings, which favours it; a candidate has to beat it anyway. Prints each model's
+in-sample dev figures, and for each model after the first, how many dev pairs change label and
+the 95% intervals of the paired differences from the first (1,000 resamples of whole dev
+stories). Reads
 ../shared/data/fnc1; never a test set.
 """
 

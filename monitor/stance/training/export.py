@@ -56,7 +56,7 @@ OUTLIER_PAIRS = 400
 FULL_LEVELS = 127.0
 CONTINUED_LEVELS = 113.3
 # The second reading of the claim, negated (`encoder.Negation`); prefix, weight and gate were
-# chosen on dev, cross-validated by story, among a few variants (see the README).
+# chosen on dev, cross-validated by story, among a few variants (see the model card).
 NEGATION = Negation(prefix="It is false that ", weight=0.25, gate=0.2)
 STANCE_LABELS = dict(zip(LABEL_STANCES, LABELS, strict=True))
 # Our own sentences (not from any data set): a fixed sample whose outputs a test reproduces.
