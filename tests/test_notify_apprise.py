@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import re
 import sys
 from datetime import UTC, datetime
 
@@ -51,6 +52,43 @@ def test_delivered_to_the_receiver() -> None:
     payload = json.loads(request.body)
     assert payload["title"] == "monitor: 2 updates"
     assert payload["message"] == "delivery dlv-7"
+
+
+HOSTILE = "Read [this](javascript:alert(1)) @everyone <!channel> <img src=x onerror=alert(1)>"
+SIGNED = "\nmail desk@example.org"
+
+
+def hostile(attempt: Attempt) -> tuple[str, str]:
+    return "monitor: @here", HOSTILE + SIGNED
+
+
+def visible(text: str) -> str:
+    """What a reader sees: Markdown's backslash escapes and the zero-width spaces are not shown."""
+    return re.sub(r"\\(.)", r"\1", text).replace("\u200b", "")
+
+
+@pytest.mark.parametrize("destination", ["markdown", "html", "text"])
+def test_feed_text_reaches_a_chat_as_text_that_pings_no_one(destination: str) -> None:
+    """A Markdown link or a mention in an article reaches a Discord, Slack or Mattermost
+    channel escaped for its format (`?format=` sets the json plugin's), every mention broken."""
+    with WebhookReceiver() as receiver:
+        url = f"{hook_url(receiver)}?format={destination}"
+        outcome = send(AppriseNotifier("chat", url, hostile))
+    assert outcome == SendOutcome.sent()
+    payload = json.loads(receiver.requests[0].body)
+    message, title = payload["message"], payload["title"]
+    for mention in ("@everyone", "<!channel>", "@here", "desk@example"):
+        assert mention not in message and mention not in title
+    assert "@\u200beveryone" in message and "\u200b!channel" in message.replace("\\", "")
+    assert title == "monitor: @\u200bhere"
+    if destination == "markdown":  # the link and the tag arrive as literal text
+        assert "](javascript:" not in message and "\\]\\(javascript:" in message
+        assert "src=x" not in message and "onerror\\=alert\\(1\\)\\>" in message
+        assert visible(message) == HOSTILE + SIGNED
+    elif destination == "html":
+        assert "<img" not in message and "&lt;img" in message
+    else:
+        assert message.replace("\u200b", "") == HOSTILE + SIGNED
 
 
 @pytest.mark.parametrize("status", [500, 404])

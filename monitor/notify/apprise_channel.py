@@ -4,6 +4,12 @@ Apprise is synchronous, so each send runs in a worker thread. It tells only whet
 worked, not whether a failure is permanent, so every failure is RETRY and the channel's retry
 schedule decides when to give up. Apprise URLs hold tokens in every part (``tgram://TOKEN/CHAT``),
 so messages never contain the URL or any piece of it.
+
+A digest quotes feed text, which anyone who writes an article controls. It is sent as plain
+text (``body_format=TEXT``), so that Apprise escapes it for each destination's own format (a
+Markdown link ``[x](javascript:...)`` arrives as literal brackets on Discord or Mattermost, tags
+as literal text on HTML ones), and mentions in it are broken with a zero-width space
+(`quiet_mentions`), so that an article's "@everyone" or Slack's "<!channel>" pings nobody.
 """
 
 from __future__ import annotations
@@ -23,6 +29,10 @@ INSTALL_HINT = "apprise channels need `pip install 'monitor[apprise]'`"
 _MIN_SECRET_PART = 3  # shorter URL pieces are not scrubbed from messages (they are not tokens)
 _MAX_ERROR = 300
 _URL_IN_TEXT = re.compile(r"\b[a-z][a-z0-9+.-]*://\S+", re.IGNORECASE)
+# "@everyone", "@here", "@channel", "@name" (Discord, Mattermost, Rocket.Chat, Matrix, Teams) and
+# Slack's "<!channel>", "<@U123>", "<#C123>"; the fullwidth at sign too, which some render as @.
+_MENTION = re.compile(r"(?<=[@\uff20])(?=\w)|(?<=<)(?=[@!#])")
+_ZERO_WIDTH_SPACE = "\u200b"
 
 
 def _secret_parts(url: str) -> list[str]:
@@ -40,6 +50,12 @@ def scrub(text: str, secrets: list[str]) -> str:
     text = _URL_IN_TEXT.sub("…", text)
     line = " ".join(text.split())
     return line if len(line) <= _MAX_ERROR else line[: _MAX_ERROR - 1] + "…"
+
+
+def quiet_mentions(text: str) -> str:
+    """`text` with a zero-width space after every mention sign: it reads the same and pings no
+    one."""
+    return _MENTION.sub(_ZERO_WIDTH_SPACE, text)
 
 
 @contextlib.contextmanager
@@ -95,11 +111,12 @@ class AppriseNotifier:
         # LogCapture hooks apprise's logger, so a concurrent send on another channel can add
         # lines here; they are scrubbed of this URL and of anything shaped like a URL.
         with self._apprise.LogCapture(level=logging.WARNING, fmt="%(message)s") as captured:
-            ok = bool(self._app.notify(title=title, body=body))
+            text = self._apprise.NotifyFormat.TEXT
+            ok = bool(self._app.notify(title=title, body=body, body_format=text))
             return ok, str(captured.getvalue())
 
     async def send(self, attempt: Attempt) -> SendOutcome:
-        title, body = self._compose(attempt)
+        title, body = (quiet_mentions(part) for part in self._compose(attempt))
         try:
             ok, log_text = await asyncio.to_thread(self._notify, title, body)
         except Exception as exc:  # a plugin bug must not take the delivery worker down
