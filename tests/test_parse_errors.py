@@ -54,8 +54,10 @@ def test_malformed_feed_with_recovered_entries_is_returned_with_a_warning() -> N
         (b"<rss version='2.0'><channel><title>x</title><item", "malformed XML"),
         (b'<?xml version="1.0"?><urlset><url>https://x/</url></urlset>', "no RSS, Atom or RDF"),
         (b"just some words, no markup at all", "syntax error"),
+        # feedparser opens an entry, but the cut leaves it with nothing to know it by
+        (b"<rss><channel><item><title>x", "malformed XML at line 1"),
     ],
-    ids=["truncated", "unclosed", "sitemap", "plain-text"],
+    ids=["truncated", "unclosed", "sitemap", "plain-text", "cut-inside-the-only-item"],
 )
 def test_malformed_feed_without_entries_is_not_a_valid_feed(body: bytes, reason: str) -> None:
     message = refused(body)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import timedelta
 
 import pytest
@@ -9,7 +10,7 @@ import pytest
 from monitor.db import articles as article_rows
 from monitor.db import items as item_rows
 from monitor.domain import FeedOutcome, ItemOutcome
-from monitor.settings import FetchSettings
+from monitor.settings import FetchSettings, ParseSettings
 from tests.pipeline_world import (
     OTHER_STORY,
     PARAGRAPHS,
@@ -149,6 +150,45 @@ def test_malformed_feed_with_recoverable_entries_is_degraded(world: World) -> No
     assert result.outcome is FeedOutcome.DEGRADED
     assert result.warning
     assert result.new_items == 1
+
+
+def test_a_feed_over_the_item_cap_keeps_its_newest_items_and_logs_the_cut(
+    world: World, caplog: pytest.LogCaptureFixture
+) -> None:
+    world.settings = world.settings.model_copy(
+        update={"parse": ParseSettings(deadline=10.0, items_per_poll=3)}
+    )
+    items = []
+    for day in (3, 7, 1, 5, 2, 6, 4):  # not in date order
+        serve_story(world, f"/s{day}", f"Story {day}")
+        items.append(Item(f"Story {day}", world.url(f"/s{day}"), pub_date=f"0{day} Oct 2024"))
+    world.server.route("/feed.xml", body=rss(items), content_type=RSS)
+    caplog.set_level(logging.INFO, logger="monitor.pipeline")
+    [result] = world.poll(world.add_feed("/feed.xml"))
+    assert (result.outcome, result.new_items) == (FeedOutcome.OK, 3)
+    assert sorted(a.title or "" for a in result.articles) == ["Story 5", "Story 6", "Story 7"]
+    [record] = [r for r in caplog.records if r.getMessage().startswith("feed truncated")]
+    assert "entries=7 kept=3" in record.getMessage() and "news.test" in record.getMessage()
+
+
+def test_a_broken_copy_of_a_known_feed_leaves_its_items_alone(world: World) -> None:
+    """RELIABILITY 1: the same feed served malformed (unclosed, a bare &) after a good poll:
+    degraded, nothing stored twice, nothing new to judge or alert on; and unreadable: an error,
+    with the items kept."""
+    for n in range(2):
+        serve_story(world, f"/story/{n}", f"Story {n}")
+    items = [Item(f"Story {n} & more", world.url(f"/story/{n}")) for n in range(2)]
+    world.server.route("/feed.xml", body=rss(items), content_type=RSS)
+    feed = world.add_feed("/feed.xml")
+    assert world.poll(feed)[0].new_items == 2
+    broken = rss(items).replace(b"&amp;", b"&").replace(b"</channel></rss>", b"")
+    world.server.route("/feed.xml", body=broken, content_type=RSS)
+    [result] = world.poll(feed)
+    assert (result.outcome, result.new_items, result.evidence) == (FeedOutcome.DEGRADED, 0, ())
+    assert result.warning and counts(world, feed.id) == (2, 2)
+    world.server.route("/feed.xml", body=b"<rss><channel><item><title>x", content_type=RSS)
+    [failed] = world.poll(feed)
+    assert failed.outcome is FeedOutcome.ERROR and counts(world, feed.id) == (2, 2)
 
 
 def test_retry_after_defers_the_feed(world: World) -> None:

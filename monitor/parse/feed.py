@@ -6,7 +6,8 @@ Outcomes, in the order they are checked:
 - a JSON document: a JSON Feed 1.x, or "not a valid RSS/Atom/JSON feed: ..." for other JSON;
 - an `<!ENTITY` declaration: "feed declares XML entities (<!ENTITY>); refused for safety";
 - an HTML page: "this URL is an HTML page, not a feed", naming the feeds it links to, if any;
-- XML with no feed entries that feedparser could not parse: "not a valid RSS/Atom feed: <reason>";
+- XML with no feed entries that feedparser could not parse, or malformed XML none of whose
+  entries has an id, link, title or summary: "not a valid RSS/Atom feed: <reason>";
 - malformed XML from which the loose parser recovered entries: a ParsedFeed whose `warning` holds
   the parser's complaint (the pipeline marks the feed degraded), as do charset overrides and
   skipped entries.

@@ -50,6 +50,8 @@ def parse_xml(
     chosen = _choose(items, max_items) if positions is None else list(range(len(items)))
     raw = [_raw_entry(items[i], positions[i] if positions else i, url) for i in chosen]
     entries = [entry for entry in raw if not entry.is_empty]
+    if bozo and raw and not entries:  # malformed, and nothing in it could be read
+        raise _not_a_feed(decoded.data, url, content_type, version, bozo)
     skipped = len(raw) - len(entries)
 
     notes = [note for note in (decoded.warning, bozo) if note]
