@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Callable
 from pathlib import Path
 
@@ -164,6 +165,37 @@ def test_feeds_list_shows_a_failing_feeds_url_and_error_whole_at_80_columns(
     assert "".join(url.split()) in feed_column
     assert "".join(feed["last_error"].split()) in feed_column
     assert cells[0][2].strip() == "failing (1x)" and cells[1][2].strip() == "config"
+
+
+def test_feed_credentials_appear_in_no_output_or_log(
+    env: dict[str, str],
+    tmp_path: Path,
+    site: Callable[[str], str],
+    http_server: LoopbackHTTPServer,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """RELIABILITY 66: a feed URL's password, for a feed that works and one that fails, is in
+    no command's output (tables and JSON) and in no log record at any level."""
+    secret = "s3cret-sentinel-55"
+    http_server.route("/private/gone.xml", status=404, body=b"")
+    urls = [site("/private/feed.xml"), http_server.url("/private/gone.xml")]
+    with_password = [url.replace("http://", f"http://reader:{secret}@") for url in urls]
+    config = str(write_config(tmp_path, with_password))
+    caplog.set_level(logging.DEBUG)
+    outputs = [
+        run(env, "check", "--config", config, "--json"),
+        run(env, "check", "--config", config),
+        run(env, "feeds", "list", "--config", config, "--json"),
+        run(dict(env, COLUMNS="200"), "feeds", "list", "--config", config),
+    ]
+    checked = json.loads(outputs[0].stdout)
+    assert sorted(f["status"] for f in checked["feeds"]) == ["error", "ok"]
+    assert len(checked["articles"]) == 1  # the working feed was read with its credentials
+    for result in outputs:
+        assert secret not in result.stdout and secret not in result.stderr
+    leaked = [r.getMessage() for r in caplog.records if secret in r.getMessage()]
+    assert leaked == []
+    assert "http://***@127.0.0.1" in outputs[2].stdout  # shown, with its credentials masked
 
 
 def test_config_show_redacts_the_database_password(env: dict[str, str], tmp_path: Path) -> None:

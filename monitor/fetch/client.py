@@ -30,7 +30,7 @@ import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from types import TracebackType
-from urllib.parse import unquote, urldefrag, urljoin, urlsplit
+from urllib.parse import unquote, urldefrag, urljoin, urlsplit, urlunsplit
 
 import httpx
 
@@ -83,6 +83,13 @@ def _origin(url: str) -> tuple[str, str, int | None]:
         (parts.hostname or "").lower(),
         parts.port or {"http": 80, "https": 443}.get(scheme),
     )
+
+
+def _without_userinfo(url: str) -> str:
+    parts = urlsplit(url)
+    if "@" not in parts.netloc:
+        return url
+    return urlunsplit(parts._replace(netloc=parts.netloc.rpartition("@")[2]))
 
 
 def _scrub(message: str, urls: tuple[str, ...]) -> str:
@@ -266,18 +273,22 @@ class Fetcher:
             hops[-1] = current
 
     def _auth(self, original: str, current: str) -> httpx.BasicAuth | None:
-        """Credentials of the requested URL, kept on same-origin hops that carry none."""
-        first, here = urlsplit(original), urlsplit(current)
-        if first.username is None or here.username is not None:
-            return None
-        if _origin(original) != _origin(current):
-            return None
-        return httpx.BasicAuth(unquote(first.username), unquote(first.password or ""))
+        """A hop's credentials: its URL's own, else the requested URL's on a same-origin hop."""
+        parts = urlsplit(current)
+        if parts.username is None:
+            if _origin(original) != _origin(current):
+                return None
+            parts = urlsplit(original)
+            if parts.username is None:
+                return None
+        return httpx.BasicAuth(unquote(parts.username), unquote(parts.password or ""))
 
     async def _hop(self, original: str, url: str, ask: _Ask) -> FetchResult | Redirect:
         client = self._clients[shard_of(host_of(url), len(self._clients))]
         try:
-            request = client.build_request("GET", url, headers=ask.headers)
+            # Credentials go in the Authorization header only: httpx logs the request's URL
+            # ("HTTP Request: GET ..." at INFO, shown by `monitor -v`).
+            request = client.build_request("GET", _without_userinfo(url), headers=ask.headers)
             response = await client.send(request, stream=True, auth=self._auth(original, url))
         except (httpx.HTTPError, httpx.InvalidURL) as exc:
             raise self._failure(exc) from None
