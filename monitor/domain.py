@@ -7,7 +7,23 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
+
+# A feed's published date this far after the article was first seen is not believed: a clock or
+# a time zone can be a little ahead, a date in 2099 is not.
+FUTURE_DATE_GRACE = timedelta(days=1)
+
+
+def believable_published(published: datetime | None, first_seen: datetime) -> datetime | None:
+    """`published`, unless it is missing or more than FUTURE_DATE_GRACE after `first_seen`
+    (naive datetimes are UTC). Displays and orderings use it; storage keeps the feed's date."""
+    if published is None:
+        return None
+
+    def utc(value: datetime) -> datetime:
+        return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+
+    return published if utc(published) <= utc(first_seen) + FUTURE_DATE_GRACE else None
 
 
 class FetchStatus(enum.StrEnum):

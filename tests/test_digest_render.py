@@ -242,6 +242,28 @@ def test_text_body_shows_status_changes_and_dates() -> None:
     assert "<" not in text.replace("<script", "")  # no markup in the text part
 
 
+@pytest.mark.parametrize("render", [render_text, render_html])
+@pytest.mark.parametrize(
+    ("published", "shown"),
+    [
+        (datetime(2099, 1, 1, tzinfo=UTC), "first seen 2024-10-25"),
+        (datetime(2024, 10, 26, 6, 0), "published 2024-10-26"),  # naive, a few hours ahead
+        (datetime(2024, 10, 27, 0, 0, tzinfo=UTC), "first seen 2024-10-25"),
+        (datetime(1970, 1, 1, tzinfo=UTC), "published 1970-01-01"),
+    ],
+)
+def test_a_date_after_the_article_was_first_seen_is_not_shown(
+    render: object, published: datetime, shown: str
+) -> None:
+    """RELIABILITY 10: a feed's future date (2099) is shown as when the article was first seen;
+    the payload keeps it as given."""
+    value = digest(claims=(claim(evidence=(evidence(published_at=published),)),))
+    body = render(value)  # type: ignore[operator]
+    assert shown in body and ("2099" in body) is False
+    payload = value.to_json()["claims"][0]["evidence"][0]
+    assert payload["published_at"].startswith(published.isoformat()[:10])
+
+
 class _Page(HTMLParser):
     """Collects tags, attributes and text of a rendered page."""
 

@@ -29,6 +29,7 @@ from monitor.board.views import (
 from monitor.db import board as board_rows
 from monitor.db import feeds as feed_rows
 from monitor.digest.render import clean, clip, day, link_url
+from monitor.domain import believable_published
 from monitor.urls import redact_url
 
 router = APIRouter(include_in_schema=False)
@@ -36,6 +37,11 @@ router = APIRouter(include_in_schema=False)
 
 def _moment(value: datetime | None) -> str:
     return "" if value is None else as_utc(value).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def _dated(published: datetime | None, fetched: datetime) -> datetime:
+    """An article's date on a page: published if known and not in the future, else fetched."""
+    return believable_published(published, fetched) or fetched
 
 
 def template_environment() -> Environment:
@@ -46,7 +52,9 @@ def template_environment() -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.filters.update(clean=clean, clip=clip, link_url=link_url, day=day, moment=_moment)
+    env.filters.update(
+        clean=clean, clip=clip, link_url=link_url, day=day, moment=_moment, dated=_dated
+    )
     env.globals.update(colours=COLOURS, labels=LABELS)
     return env
 

@@ -13,6 +13,7 @@ from datetime import UTC, date, datetime
 from typing import TypeVar
 
 from monitor.db.records import EvidenceRecord, FeedState
+from monitor.domain import believable_published
 from monitor.evidence import EvidenceItem, effective_evidence
 
 CHARTED = ("supports", "refutes", "reports")
@@ -45,8 +46,10 @@ class EvidenceEntry:
 
     @property
     def when(self) -> datetime:
-        """The article's date: published if known, else when it was first fetched."""
-        return self.record.published_at or self.record.fetched_at
+        """The article's date: published if known and not in the future, else when it was first
+        fetched. Orders the evidence and places it on the timeline."""
+        record = self.record
+        return believable_published(record.published_at, record.fetched_at) or record.fetched_at
 
     @property
     def day(self) -> date:

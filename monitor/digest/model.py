@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from monitor.domain import believable_published
+
 DIGEST_VERSION = 1
 WEBHOOK_EVENT_TYPE = "monitor.digest"
 
@@ -49,6 +51,14 @@ class EvidenceLine:
     published_at: datetime | None
     first_seen_at: datetime
     via: str | None = None  # the linked claim the article was judged against, if not this one
+
+    @property
+    def dated(self) -> tuple[str, datetime]:
+        """How a digest dates the article: ("published", its date), or ("first seen", when it
+        was first seen) where it has no date or one after that (a feed dated it in the future).
+        The payload keeps `published_at` as the feed gave it."""
+        published = believable_published(self.published_at, self.first_seen_at)
+        return ("published", published) if published else ("first seen", self.first_seen_at)
 
 
 @dataclass(frozen=True, slots=True)
