@@ -26,6 +26,8 @@ test and stops it at teardown. Tests fill its route table at run time::
 - ``size``: send this many filler bytes as the body, without Content-Length;
 - ``content_length``: the Content-Length to declare instead of the real one (huge, or more
   than is sent: the connection is then closed early, a truncated body);
+- ``reset_after``: send this many bytes of the body, then reset the connection (TCP RST, by
+  closing the socket with a zero linger time);
 - ``handler``: a function (RecordedRequest) -> Route, for behaviour decided per request.
 
 Helpers: ``redirect(path, to, status=302)``, ``redirect_chain(prefix, hops, final)``,
@@ -52,6 +54,7 @@ import gzip
 import itertools
 import socket
 import ssl
+import struct
 import threading
 import time
 import zlib
@@ -95,6 +98,7 @@ class Route:
     endless: bool = False
     size: int | None = None
     content_length: int | None = None
+    reset_after: int | None = None
     handler: Callable[[RecordedRequest], Route] | None = None
 
 
@@ -294,6 +298,11 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         if self.command == "HEAD" or status == 304:
             return
+        if route.reset_after is not None:
+            self.wfile.write(body[: route.reset_after])
+            self.wfile.flush()
+            self._reset()
+            return
         for chunk in self._body_chunks(route, body):
             if route.trickle:
                 for i in range(len(chunk)):
@@ -306,6 +315,12 @@ class _Handler(BaseHTTPRequestHandler):
             if self.server.owner.stopping.is_set():
                 return
         self.wfile.flush()
+
+    def _reset(self) -> None:
+        """Abort the connection: with a zero linger time, close sends RST instead of FIN."""
+        self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        self.close_connection = True
+        self.connection.close()
 
     @staticmethod
     def _body_chunks(route: Route, body: bytes) -> Iterator[bytes]:

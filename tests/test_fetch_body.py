@@ -103,6 +103,20 @@ def test_truncated_body_is_a_connection_error(
     assert result.body is None
 
 
+@pytest.mark.parametrize("page", [False, True], ids=["feed", "page"])
+def test_a_connection_reset_mid_body_is_a_connection_error(
+    http_server: LoopbackHTTPServer, fetch_settings: FetchSettings, page: bool
+) -> None:
+    """RELIABILITY 29: the server sends half of a declared body, then a TCP reset."""
+    body = b"<html><body><p>" + b"words " * 20_000 + b"</p></body></html>"
+    http_server.route("/x", body=body, content_type="text/html", reset_after=len(body) // 2)
+    result = fetch(fetch_settings, http_server.url("/x"), page=page)
+    assert result.status is FetchStatus.ERROR
+    assert code(result) is FetchErrorCode.CONNECTION
+    assert result.error is not None and "reset" in result.error.message
+    assert result.body is None
+
+
 def test_trickle_hits_the_total_deadline(
     http_server: LoopbackHTTPServer, fetch_settings: FetchSettings
 ) -> None:
