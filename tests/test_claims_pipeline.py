@@ -162,6 +162,27 @@ def test_a_feeds_first_poll_is_counted_but_raises_no_alert(world: World) -> None
     assert ("evidence", CONTACT) in queued
 
 
+@pytest.mark.parametrize(
+    "pub_date", ["Thu, 01 Jan 1970 00:00:00 GMT", "Fri, 01 Jan 2099 00:00:00 GMT"]
+)
+def test_a_new_item_with_a_far_date_is_news_once(world: World, pub_date: str) -> None:
+    """RELIABILITY 10 and 11: an item dated 1970 or 2099 that first appears now is news: one
+    alert-worthy event and one outbox event, and nothing more when it is polled again."""
+    feed = followed_feed(world, "/dated.xml")
+    world.server.route("/dated-0", body=article_page("Talks", SUPPORT), content_type="text/html")
+    item = Item("Musk and Putin talk regularly", world.url("/dated-0"), pub_date=pub_date)
+    world.server.route("/dated.xml", body=rss([item]), content_type="application/rss+xml")
+    seen = []
+    for _ in range(2):
+        world.poll(feed)
+        assert contact_summary(world).supports == 1
+        assert events(world) == [("new_supporting_source", "open", "open", True)]
+        with world.db.sessions() as session:
+            seen.append([(e.kind, e.claim_id) for e in outbox.events_after(session, 0)])
+    assert ("evidence", CONTACT) in seen[0] and seen[1] == seen[0]
+    assert len(seen[0]) == len(set(seen[0]))  # one event per claim
+
+
 def poll_before_the_contact_claim_exists(world: World, fetch_settings: FetchSettings) -> None:
     """Store a supporting article while every claim but the contact one is configured."""
     publish(world, "/feed.xml", [("wire-a.test", "Musk and Putin", SUPPORT)])
