@@ -202,7 +202,9 @@ def build_scheduler(worker: Worker, tick_s: float) -> AsyncIOScheduler:
         job_defaults={
             "coalesce": True,
             "max_instances": 1,
-            "misfire_grace_time": max(1, round(2 * tick_s)),
+            # A tick missed while the process was stopped or the machine asleep runs once,
+            # however late (coalesced), instead of being dropped with a warning.
+            "misfire_grace_time": None,
         },
         timezone=UTC,
         event_loop=asyncio.get_running_loop(),
