@@ -14,16 +14,17 @@ from datetime import UTC, datetime, timedelta
 FUTURE_DATE_GRACE = timedelta(days=1)
 
 
+def as_utc(value: datetime) -> datetime:
+    """`value` in UTC; a naive datetime is taken as UTC (SQLite gives them back so)."""
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
 def believable_published(published: datetime | None, first_seen: datetime) -> datetime | None:
-    """`published`, unless it is missing or more than FUTURE_DATE_GRACE after `first_seen`
-    (naive datetimes are UTC). Displays and orderings use it; storage keeps the feed's date."""
-    if published is None:
+    """`published`, unless it is missing or more than FUTURE_DATE_GRACE after `first_seen`.
+    Displays and orderings use it; storage keeps the feed's date."""
+    if published is None or as_utc(published) > as_utc(first_seen) + FUTURE_DATE_GRACE:
         return None
-
-    def utc(value: datetime) -> datetime:
-        return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
-
-    return published if utc(published) <= utc(first_seen) + FUTURE_DATE_GRACE else None
+    return published
 
 
 class FetchStatus(enum.StrEnum):

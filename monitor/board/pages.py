@@ -19,7 +19,6 @@ from monitor.board.chart import COLOURS, LABELS, timeline_svg
 from monitor.board.data import BoardContext, claim_detail, claim_rows_now
 from monitor.board.views import (
     STANCES,
-    as_utc,
     collapse_clusters,
     daily_counts,
     feed_health,
@@ -29,7 +28,7 @@ from monitor.board.views import (
 from monitor.db import board as board_rows
 from monitor.db import feeds as feed_rows
 from monitor.digest.render import clean, clip, day, link_url
-from monitor.domain import believable_published
+from monitor.domain import as_utc, believable_published
 from monitor.urls import redact_url
 
 router = APIRouter(include_in_schema=False)

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import TypeVar
 
 from monitor.db.records import EvidenceRecord, FeedState
-from monitor.domain import believable_published
+from monitor.domain import as_utc, believable_published
 from monitor.evidence import EvidenceItem, effective_evidence
 
 CHARTED = ("supports", "refutes", "reports")
@@ -75,10 +75,6 @@ class DayCount:
 
     def count(self, stance: str) -> int:
         return int(getattr(self, stance))
-
-
-def as_utc(value: datetime) -> datetime:
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 def effective_entries(

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections import Counter
-from datetime import UTC, datetime
+from datetime import datetime
 from functools import cache
 from urllib.parse import urlsplit
 
@@ -20,6 +20,7 @@ from jinja2 import PackageLoader, StrictUndefined, select_autoescape
 from jinja2.sandbox import SandboxedEnvironment
 
 from monitor.digest.model import ClaimSection, Digest
+from monitor.domain import as_utc
 
 SUBJECT_MAX = 150
 SUBJECT_CLAIM_MAX = 35  # characters of claim text in a subject, ellipsis included
@@ -74,11 +75,7 @@ def link_url(value: object) -> str:
 
 def day(value: datetime | None) -> str:
     """The UTC calendar day, e.g. "2024-10-25"; naive datetimes are taken as UTC."""
-    if value is None:
-        return ""
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=UTC)
-    return value.astimezone(UTC).date().isoformat()
+    return "" if value is None else as_utc(value).date().isoformat()
 
 
 def _plural(count: int, one: str, many: str | None = None) -> str:

@@ -86,6 +86,7 @@ def _origin(url: str) -> tuple[str, str, int | None]:
 
 
 def _without_userinfo(url: str) -> str:
+    """`url` without its user name and password, if it has them."""
     parts = urlsplit(url)
     if "@" not in parts.netloc:
         return url
