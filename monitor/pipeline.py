@@ -92,12 +92,12 @@ async def poll_feed(
         parsed: ParsedFeed = await services.parse_pool.run(parse, body, deadline=settings.deadline)
     except (FeedError, SandboxError) as exc:
         return _record_failure(services, feed, now, "parse", str(exc))
-    if parsed.total_entries > len(parsed.entries):
+    if parsed.total_entries > settings.items_per_poll:
         log.info(
             "feed truncated url=%s entries=%d kept=%d (the newest; [parse] items_per_poll)",
             redact_url(feed.url),
             parsed.total_entries,
-            len(parsed.entries),
+            settings.items_per_poll,
         )
 
     new_entries = _new_entries(services, feed, parsed)
