@@ -183,6 +183,21 @@ def test_a_new_item_with_a_far_date_is_news_once(world: World, pub_date: str) ->
     assert len(seen[0]) == len(set(seen[0]))  # one event per claim
 
 
+def test_a_story_whose_guid_and_host_change_on_every_poll_alerts_once(world: World) -> None:
+    """RELIABILITY 8: the same article under a new GUID, then under a new GUID on another host
+    (a feed that rewrites both on every poll): one alert-worthy event for the claim, not three."""
+    feed = followed_feed(world, "/churn.xml")
+    for n, host in enumerate(["wire-a.test", "wire-a.test", "wire-b.test"]):
+        path = f"/churn-{n}"
+        world.server.route(path, body=article_page("Talks", SUPPORT), content_type="text/html")
+        item = Item("Musk and Putin talk regularly", world.url(path, host), guid=f"urn:churn:{n}")
+        world.server.route("/churn.xml", body=rss([item]), content_type="application/rss+xml")
+        [result] = world.poll(feed)
+        assert result.new_items == 1  # a new GUID is a new item
+    assert contact_summary(world).supports == 1
+    assert [e for e in events(world) if e[3]] == [("new_supporting_source", "open", "open", True)]
+
+
 def poll_before_the_contact_claim_exists(world: World, fetch_settings: FetchSettings) -> None:
     """Store a supporting article while every claim but the contact one is configured."""
     publish(world, "/feed.xml", [("wire-a.test", "Musk and Putin", SUPPORT)])
