@@ -216,6 +216,23 @@ def test_an_article_whose_extraction_times_out_is_an_item_error_and_the_feed_suc
     assert world.poll(feed)[0].new_items == 0 and len(world.server.requests_to("/long")) == 1
 
 
+def test_a_feed_that_trickles_holds_up_no_other_feed(world: World) -> None:
+    """RELIABILITY 26: one feed sends a byte every 50 ms (its 2 s deadline ends it); another
+    feed and its article are read in the meantime, not after."""
+    world.server.route("/slow.xml", body=b"<rss>" + b" " * 1000, content_type=RSS, trickle=20)
+    serve_story(world, "/fast-story", "Fast")
+    fast_items = [Item("Fast", world.url("/fast-story"))]
+    world.server.route("/fast.xml", body=rss(fast_items), content_type=RSS)
+    slow, fast = world.add_feed("/slow.xml", host="other.test"), world.add_feed("/fast.xml")
+    slow_result, fast_result = world.poll(slow, fast)
+    assert slow_result.outcome is FeedOutcome.ERROR and "timed out" in (slow_result.error or "")
+    assert (fast_result.outcome, fast_result.new_items) == (FeedOutcome.OK, 1)
+    [began] = world.server.requests_to("/slow.xml")
+    [story] = world.server.requests_to("/fast-story")
+    # read while the slow feed was still trickling, before its deadline ended it
+    assert story.time - began.time < world.settings.fetch.feed_deadline
+
+
 def test_retry_after_defers_the_feed(world: World) -> None:
     world.server.route("/feed.xml", status=429, retry_after="3600", body="slow down")
     feed = world.add_feed("/feed.xml")
