@@ -52,9 +52,13 @@ def test_first_poll_stores_articles_then_304_then_unchanged(world: World) -> Non
     assert state.last_success_at == world.clock_now
     assert state.next_check_at == world.clock_now + timedelta(seconds=1800)
 
+    world.clock_now += timedelta(minutes=30)
     [second] = world.poll(feed)
     assert second.outcome is FeedOutcome.NOT_MODIFIED
     assert world.server.requests_to("/feed.xml")[-1].header("if-none-match") == '"v1"'
+    state = world.feed(feed.id)  # a 304 is a success: the next check moves on, validators stay
+    assert (state.last_success_at, state.etag) == (world.clock_now, '"v1"')
+    assert state.next_check_at == world.clock_now + timedelta(seconds=1800)
 
     # Same bytes without validators: not parsed again, nothing new.
     world.server.route("/feed.xml", body=rss(items), content_type=RSS)
