@@ -237,6 +237,22 @@ def test_a_feed_that_trickles_holds_up_no_other_feed(world: World) -> None:
     assert story.time - began.time < world.settings.fetch.feed_deadline
 
 
+@pytest.mark.parametrize("declared", [True, False], ids=["content-length", "streamed"])
+def test_an_article_page_over_the_size_cap_is_an_item_error(world: World, declared: bool) -> None:
+    """RELIABILITY 41: a 6 MiB page against the 5 MiB page cap, declared up front or not."""
+    size = 6 * 1024**2
+    if declared:
+        world.server.route("/huge", body=b"<p>" + b"x" * size, content_type=HTML)
+    else:
+        world.server.route("/huge", size=size, content_type=HTML)
+    world.server.route("/feed.xml", body=rss([Item("Huge", world.url("/huge"))]), content_type=RSS)
+    [result] = world.poll(world.add_feed("/feed.xml"))
+    assert result.outcome is FeedOutcome.OK
+    [article] = result.articles
+    assert article.outcome is ItemOutcome.ERROR
+    assert article.error == "response too large (> 5 MiB)"
+
+
 def test_retry_after_defers_the_feed(world: World) -> None:
     world.server.route("/feed.xml", status=429, retry_after="3600", body="slow down")
     feed = world.add_feed("/feed.xml")
