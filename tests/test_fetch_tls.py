@@ -11,9 +11,11 @@ import shutil
 import ssl
 import subprocess
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+import trustme
 
 from monitor.domain import FetchErrorCode, FetchResult, FetchStatus
 from monitor.fetch import Fetcher, default_user_agent
@@ -98,6 +100,28 @@ def test_untrusted_certificate_is_refused_not_downgraded(
     assert result.error is not None
     assert result.error.code is FetchErrorCode.TLS
     assert tls_server.requests == []  # nothing was sent over an unverified connection
+
+
+def test_expired_certificate_is_refused(fetch_settings: FetchSettings) -> None:
+    """RELIABILITY 28: a certificate from a trusted CA whose validity ended yesterday."""
+    authority = trustme.CA()
+    now = datetime.now(UTC)
+    leaf = authority.issue_cert(
+        "feed.test", not_before=now - timedelta(days=10), not_after=now - timedelta(days=1)
+    )
+    server_context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    leaf.configure_cert(server_context)
+    server = LoopbackHTTPServer(tls=server_context).start()
+    server.route("/feed", body="<rss/>", content_type="application/rss+xml")
+    client_context = ssl.create_default_context()
+    authority.configure_trust(client_context)
+    try:
+        result = fetch(fetch_settings, server.url("/feed", host="feed.test"), client_context)
+    finally:
+        server.stop()
+    assert result.error is not None and result.error.code is FetchErrorCode.TLS
+    assert "expired" in result.error.message, result.error.message
+    assert server.requests == []
 
 
 def test_plain_http_server_on_https_url_is_a_tls_error(
