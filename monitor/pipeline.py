@@ -87,6 +87,7 @@ async def poll_feed(
         content_type=fetched.content_type,
         charset=fetched.charset,
         max_items=settings.items_per_poll,
+        strip_dtd=feed.url in settings.strip_dtd,
     )
     try:
         parsed: ParsedFeed = await services.parse_pool.run(parse, body, deadline=settings.deadline)

@@ -142,6 +142,9 @@ class FetchSettings(Section):
 
 class ParseSettings(Section):
     items_per_poll: int = Field(default=200, ge=1, le=10_000)  # newest N entries per poll
+    # Feed URLs read with their DOCTYPE's internal subset (their <!ENTITY> declarations)
+    # removed, instead of refused: entity references are left unexpanded.
+    strip_dtd: tuple[str, ...] = ()
     deadline: Duration = 20.0  # child-process wall time for one feed
     memory_limit: Size = 1024**3  # child-process address space
 

@@ -13,7 +13,10 @@ from monitor.parse import parse_feed
 
 FIXTURES = Path(__file__).parent / "feeds"
 URL = "https://news.example.com/feed.xml"
-ENTITY_REFUSED = "feed declares XML entities (<!ENTITY>); refused for safety"
+ENTITY_REFUSED = (
+    "feed declares XML entities (<!ENTITY>); refused for safety (to read it with its entities "
+    "left unexpanded, list its URL in [parse] strip_dtd)"
+)
 
 VALID = (
     b'<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>Valid</title>'
@@ -171,9 +174,57 @@ def test_entity_declarations_are_refused_in_any_spelling_in_the_prolog(declarati
 
 
 def test_legitimate_feed_declaring_an_entity_is_refused_with_a_clear_message() -> None:
-    # RELIABILITY row 22: the documented outcome for real feeds with a DTD is a refusal.
+    # RELIABILITY row 22: the documented outcome for real feeds with a DTD is a refusal that
+    # says how to read it anyway.
     body = (FIXTURES / "legit_entity_declaration.rss.xml").read_bytes()
     assert refused(body) == ENTITY_REFUSED
+
+
+def test_a_feed_listed_in_strip_dtd_is_read_with_its_entities_unexpanded() -> None:
+    """RELIABILITY row 22's per-feed override: the DOCTYPE's declarations are removed, `&nbsp;`
+    (an HTML entity feedparser knows) still reads, and the feed is marked degraded."""
+    body = (FIXTURES / "legit_entity_declaration.rss.xml").read_bytes()
+    feed = parse_feed(body, url=URL, strip_dtd=True)
+    (entry,) = feed.entries
+    assert entry.title == "Hello world"
+    assert feed.warning is not None and "undefined entity" in feed.warning  # degraded
+    assert entry.link == "https://blog.example.com/hello"
+    assert feed.title == "A legitimate feed that declares nbsp"
+
+
+def test_strip_dtd_never_expands_an_external_or_nested_entity(tmp_path: Path) -> None:
+    sentinel = "SENTINEL-5d1e-must-never-leak"
+    secret = tmp_path / "secret.txt"
+    secret.write_text(sentinel)
+    laughs = "".join(
+        ['<!ENTITY lol0 "lol">']
+        + [f'<!ENTITY lol{i} "{f"&lol{i - 1};" * 10}">' for i in range(1, 10)]
+    )
+    body = (
+        f'<?xml version="1.0"?><!DOCTYPE rss [<!ENTITY xxe SYSTEM "file://{secret}">{laughs}]>'
+        '<rss version="2.0"><channel><title>t</title>'
+        "<item><title>&xxe; &lol9;</title><description>&xxe;</description>"
+        "<link>https://news.example.com/1</link></item></channel></rss>"
+    ).encode()
+    feed = parse_feed(body, url=URL, strip_dtd=True)
+    assert sentinel not in repr(feed) and "lollol" not in repr(feed)
+    assert [e.link for e in feed.entries] == ["https://news.example.com/1"]
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        # no internal subset to remove: the declaration is elsewhere, still refused
+        b'<?xml version="1.0"?><!-- <!ENTITY x "y"> --><rss version="2.0"><channel/></rss>',
+        # an internal subset that never ends: left alone, and refused
+        b'<?xml version="1.0"?><!DOCTYPE rss [<!ENTITY x "y"><rss version="2.0"><channel/></rss>',
+    ],
+    ids=["comment", "unterminated"],
+)
+def test_strip_dtd_removes_only_a_whole_internal_subset(body: bytes) -> None:
+    with pytest.raises(FeedError) as caught:
+        parse_feed(body, url=URL, strip_dtd=True)
+    assert str(caught.value) == ENTITY_REFUSED
 
 
 def test_entity_text_inside_body_cdata_is_article_text_not_a_declaration() -> None:

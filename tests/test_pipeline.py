@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 
@@ -251,6 +252,22 @@ def test_an_article_page_over_the_size_cap_is_an_item_error(world: World, declar
     [article] = result.articles
     assert article.outcome is ItemOutcome.ERROR
     assert article.error == "response too large (> 5 MiB)"
+
+
+def test_only_the_feeds_listed_in_strip_dtd_are_read_despite_their_entities(
+    world: World,
+) -> None:
+    body = (Path(__file__).parent / "feeds" / "legit_entity_declaration.rss.xml").read_bytes()
+    for path in ("/listed.xml", "/other.xml"):
+        world.server.route(path, body=body, content_type=RSS)
+    listed, other = world.add_feed("/listed.xml"), world.add_feed("/other.xml")
+    world.settings = world.settings.model_copy(
+        update={"parse": ParseSettings(deadline=10.0, strip_dtd=(listed.url,))}
+    )
+    read, refused = world.poll(listed, other)
+    assert (read.outcome, read.new_items) == (FeedOutcome.DEGRADED, 1)
+    assert refused.outcome is FeedOutcome.ERROR
+    assert refused.error is not None and "[parse] strip_dtd" in refused.error
 
 
 def test_retry_after_defers_the_feed(world: World) -> None:

@@ -33,12 +33,15 @@ def parse_feed(
     content_type: str | None = None,
     charset: str | None = None,
     max_items: int = 200,
+    strip_dtd: bool = False,
 ) -> ParsedFeed:
     """Parse feed bytes fetched from `url`; only the newest `max_items` entries are returned.
 
     `content_type` and `charset` come from the HTTP Content-Type header. Entries keep their feed
-    order; `total_entries` counts every entry in the document. Raises FeedError (message fit to
-    show a user) when the bytes are not a usable feed; any other exception is a bug.
+    order; `total_entries` counts every entry in the document. `strip_dtd` reads an XML feed
+    that declares entities with its DOCTYPE's internal subset removed instead of refusing it.
+    Raises FeedError (message fit to show a user) when the bytes are not a usable feed; any
+    other exception is a bug.
     """
     if max_items < 1:
         raise ValueError("max_items must be at least 1")
@@ -48,4 +51,11 @@ def parse_feed(
         raise FeedError(BINARY_MESSAGE)
     if looks_like_json(decode_text(body[:256], charset)):
         return parse_json_feed(body, url=url, charset=charset, max_items=max_items)
-    return parse_xml(body, url=url, content_type=content_type, charset=charset, max_items=max_items)
+    return parse_xml(
+        body,
+        url=url,
+        content_type=content_type,
+        charset=charset,
+        max_items=max_items,
+        strip_dtd=strip_dtd,
+    )

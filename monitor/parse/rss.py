@@ -8,6 +8,7 @@ reduced to plain text here, which removes markup more thoroughly and costs less 
 
 from __future__ import annotations
 
+import dataclasses
 import xml.sax
 from typing import Any
 
@@ -19,7 +20,7 @@ from monitor.parse.dates import from_struct_time, timestamp_of
 from monitor.parse.encoding import decode_xml
 from monitor.parse.entries import RawEntry, clean_guid, to_feed_entries
 from monitor.parse.links import alternate_feeds, looks_like_html, resolve_link
-from monitor.parse.safety import refuse_entity_declarations
+from monitor.parse.safety import refuse_entity_declarations, strip_internal_dtd
 from monitor.parse.text import clean_label, clean_summary, clean_title, one_line
 from monitor.parse.window import newest_positions, newest_window
 
@@ -31,10 +32,19 @@ _WARNING_CHARS = 300
 
 
 def parse_xml(
-    body: bytes, *, url: str, content_type: str | None, charset: str | None, max_items: int
+    body: bytes,
+    *,
+    url: str,
+    content_type: str | None,
+    charset: str | None,
+    max_items: int,
+    strip_dtd: bool = False,
 ) -> ParsedFeed:
-    """Parse an RSS/Atom document; raise FeedError when it holds no usable feed."""
+    """Parse an RSS/Atom document; raise FeedError when it holds no usable feed. With
+    `strip_dtd`, a DOCTYPE's internal subset is removed first (`safety.strip_internal_dtd`)."""
     decoded = decode_xml(body, charset)
+    if strip_dtd:
+        decoded = dataclasses.replace(decoded, data=strip_internal_dtd(decoded.data))
     refuse_entity_declarations(decoded.data)
     window = newest_window(decoded.data, max_items)
     result = _feedparser(window.data if window else decoded.data)

@@ -14,11 +14,16 @@ import re
 
 from monitor.errors import FeedError
 
-ENTITY_MESSAGE = "feed declares XML entities (<!ENTITY>); refused for safety"
+ENTITY_MESSAGE = (
+    "feed declares XML entities (<!ENTITY>); refused for safety (to read it with its entities "
+    "left unexpanded, list its URL in [parse] strip_dtd)"
+)
 BINARY_MESSAGE = "not a valid RSS/Atom/JSON feed: the response is binary data"
 
 _ENTITY_DECLARATION = re.compile(rb"<!ENTITY", re.IGNORECASE)
 _FIRST_ELEMENT = re.compile(rb"<[A-Za-z_]")
+_DOCTYPE = re.compile(rb"<!DOCTYPE\b", re.IGNORECASE)
+_INTERNAL_SUBSET_END = re.compile(rb"\]\s*>")
 _CDATA_OPEN = b"<![CDATA["
 _CDATA_CLOSE = b"]]>"
 _CONTROL_BYTES = frozenset(range(0x09)) | {0x0B, 0x0C} | frozenset(range(0x0E, 0x20))
@@ -38,6 +43,24 @@ def refuse_entity_declarations(data: bytes) -> None:
             root = first.start() if first else len(data)
         if not _inside_body_cdata(data, match.start(), root):
             raise FeedError(ENTITY_MESSAGE)
+
+
+def strip_internal_dtd(data: bytes) -> bytes:
+    """`data` without the internal subset of a DOCTYPE in its prolog (`<!DOCTYPE rss [ ... ]>`,
+    where entities are declared), keeping `<!DOCTYPE rss>`: the references to those entities are
+    then undefined, so no parser expands them. For feeds a user has chosen to read so
+    (`[parse] strip_dtd`); `refuse_entity_declarations` still runs after it."""
+    doctype = _DOCTYPE.search(data)
+    if doctype is None or _FIRST_ELEMENT.search(data, 0, doctype.start()):
+        return data  # none, or not in the prolog
+    opening = data.find(b"[", doctype.end())
+    closing = data.find(b">", doctype.end())
+    if opening == -1 or (closing != -1 and closing < opening):
+        return data  # a DOCTYPE without an internal subset
+    end = _INTERNAL_SUBSET_END.search(data, opening)
+    if end is None:
+        return data  # unterminated: left for the entity scan to refuse
+    return data[:opening].rstrip() + b">" + data[end.end() :]
 
 
 def _inside_body_cdata(data: bytes, position: int, root: int) -> bool:
