@@ -138,6 +138,32 @@ def test_two_ticks_in_a_row_do_not_poll_a_feed_twice(rig: Rig) -> None:
     assert len(rig.server.requests_to("/a.xml")) == 1
 
 
+def test_a_clock_that_jumps_forward_or_back_polls_each_feed_once(rig: Rig) -> None:
+    """RELIABILITY 61: the schedule is UTC times in the database, so DST changes nothing; a
+    step forward (a machine waking after two days) polls each feed once, and a step back
+    delays polls, never repeats them."""
+    feeds = [rig.add_feed(f"/f{i}.xml") for i in range(2)]
+
+    async def go() -> list[int]:
+        leased = []
+        async with rig.worker() as worker:
+            for now in (
+                START,  # both due
+                START + timedelta(days=2),  # woke after two days: both overdue, once each
+                START + timedelta(days=2),  # the same instant again: nothing
+                START + timedelta(days=2) - timedelta(hours=1),  # stepped back: nothing due
+                START + timedelta(days=2, minutes=31),  # past the 30 min interval: once each
+            ):
+                rig.clock.now = now
+                leased.append((await worker.tick()).leased)
+        return leased
+
+    assert run(go) == [2, 2, 0, 0, 2]
+    for i, feed in enumerate(feeds):
+        assert len(rig.server.requests_to(f"/f{i}.xml")) == 3
+        assert rig.next_check_at(feed) == START + timedelta(days=2, minutes=61)
+
+
 def test_a_feed_leased_by_another_worker_is_not_polled(rig: Rig) -> None:
     feed_id = rig.add_feed("/leased.xml")
     lease_until = START + timedelta(minutes=10)
