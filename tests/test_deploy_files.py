@@ -12,6 +12,7 @@ import shutil
 import subprocess
 import sys
 import threading
+import tomllib
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -20,6 +21,9 @@ from typing import Any
 import click
 import pytest
 import yaml  # no types-PyYAML in the test extra
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
+from packaging.version import Version
 
 from monitor.cli import cli
 from monitor.config_loader import load_config
@@ -40,6 +44,7 @@ DOCKERIGNORE = DEPLOY / "Dockerfile.dockerignore"
 COMPOSE = DEPLOY / "docker-compose.yml"
 README = DEPLOY / "README.md"
 HEALTHCHECK = DEPLOY / "docker" / "healthcheck.py"
+CONSTRAINTS = DEPLOY / "constraints.txt"
 DEPLOY_FILES = [UNIT, ENV_EXAMPLE, DOCKERFILE, DOCKERIGNORE, COMPOSE, README, HEALTHCHECK]
 
 # Commands the deploy files must run: if one disappears from the CLI, these tests fail.
@@ -300,6 +305,38 @@ def test_dockerfile_copies_only_what_the_ignore_file_lets_in() -> None:
     for source in sources:
         assert (ROOT / source).exists(), source
         assert any(source == a or source.startswith(a + "/") for a in allowed), source
+
+
+def _pins() -> dict[str, Version]:
+    pins: dict[str, Version] = {}
+    for line in CONSTRAINTS.read_text(encoding="utf-8").splitlines():
+        if not line.strip() or line.startswith("#"):
+            continue
+        requirement = Requirement(line)
+        [spec] = requirement.specifier
+        assert spec.operator == "==", f"not pinned: {line}"
+        name = canonicalize_name(requirement.name)
+        assert name not in pins, f"pinned twice: {name}"
+        pins[name] = Version(spec.version)
+    return pins
+
+
+def test_constraints_pin_every_runtime_dependency_within_its_declared_range() -> None:
+    """The image installs at the versions the suite last passed with (RELIABILITY 67); each pin
+    must be one pyproject.toml allows, so that the two cannot drift apart unnoticed."""
+    pins = _pins()
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    for text in project["dependencies"]:
+        requirement = Requirement(text)
+        name = canonicalize_name(requirement.name)
+        assert name in pins, f"{name} is not pinned in deploy/constraints.txt"
+        assert requirement.specifier.contains(pins[name], prereleases=True), (text, pins[name])
+        for extra in requirement.extras:  # psycopg[binary] brings psycopg-binary
+            assert canonicalize_name(f"{name}-{extra}") in pins, (text, extra)
+    assert "monitor" not in pins and len(pins) > len(project["dependencies"])
+    dockerfile = DOCKERFILE.read_text(encoding="utf-8")
+    assert "COPY deploy/constraints.txt /constraints.txt" in dockerfile
+    assert re.search(r"pip install -c /constraints\.txt /wheels/\*\.whl", dockerfile)
 
 
 class _Health(BaseHTTPRequestHandler):
