@@ -27,6 +27,11 @@ def believable_published(published: datetime | None, first_seen: datetime) -> da
     return published
 
 
+def article_date(published: datetime | None, first_seen: datetime) -> datetime:
+    """The date an article is shown and ordered by: `believable_published`, else first seen."""
+    return believable_published(published, first_seen) or first_seen
+
+
 class FetchStatus(enum.StrEnum):
     """What a fetch came back with."""
 

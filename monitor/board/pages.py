@@ -28,7 +28,7 @@ from monitor.board.views import (
 from monitor.db import board as board_rows
 from monitor.db import feeds as feed_rows
 from monitor.digest.render import clean, clip, day, link_url
-from monitor.domain import as_utc, believable_published
+from monitor.domain import article_date, as_utc
 from monitor.urls import redact_url
 
 router = APIRouter(include_in_schema=False)
@@ -36,11 +36,6 @@ router = APIRouter(include_in_schema=False)
 
 def _moment(value: datetime | None) -> str:
     return "" if value is None else as_utc(value).strftime("%Y-%m-%d %H:%M UTC")
-
-
-def _dated(published: datetime | None, fetched: datetime) -> datetime:
-    """An article's date on a page: published if known and not in the future, else fetched."""
-    return believable_published(published, fetched) or fetched
 
 
 def template_environment() -> Environment:
@@ -52,7 +47,7 @@ def template_environment() -> Environment:
         lstrip_blocks=True,
     )
     env.filters.update(
-        clean=clean, clip=clip, link_url=link_url, day=day, moment=_moment, dated=_dated
+        clean=clean, clip=clip, link_url=link_url, day=day, moment=_moment, dated=article_date
     )
     env.globals.update(colours=COLOURS, labels=LABELS)
     return env

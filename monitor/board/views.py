@@ -13,7 +13,7 @@ from datetime import date, datetime
 from typing import TypeVar
 
 from monitor.db.records import EvidenceRecord, FeedState
-from monitor.domain import as_utc, believable_published
+from monitor.domain import article_date, as_utc
 from monitor.evidence import EvidenceItem, effective_evidence
 
 CHARTED = ("supports", "refutes", "reports")
@@ -48,8 +48,7 @@ class EvidenceEntry:
     def when(self) -> datetime:
         """The article's date: published if known and not in the future, else when it was first
         fetched. Orders the evidence and places it on the timeline."""
-        record = self.record
-        return believable_published(record.published_at, record.fetched_at) or record.fetched_at
+        return article_date(self.record.published_at, self.record.fetched_at)
 
     @property
     def day(self) -> date:

@@ -21,7 +21,7 @@ from monitor.cli.common import (
 from monitor.cli.propose import propose
 from monitor.cli.report import claim_json
 from monitor.db import claims as claim_rows
-from monitor.domain import believable_published
+from monitor.domain import article_date
 from monitor.errors import did_you_mean
 
 _STANCE_STYLE = {"supports": "green", "refutes": "red", "reports": "cyan", "unrelated": "dim"}
@@ -111,9 +111,7 @@ def claims_show(config_path: Path | None, claim_id: str, as_json: bool) -> None:
     for column in ("date", "stance", "publisher", "quote"):
         table.add_column(column, overflow="fold")
     for e in evidence:
-        when = (believable_published(e.published_at, e.fetched_at) or e.fetched_at).strftime(
-            "%Y-%m-%d"
-        )
+        when = article_date(e.published_at, e.fetched_at).strftime("%Y-%m-%d")
         style = _STANCE_STYLE.get(e.stance, "")
         table.add_row(
             when,
