@@ -11,6 +11,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from monitor.cli import cli
+from tests.fixtures_cli import joined_column, table_lines
 from tests.fixtures_http import LoopbackHTTPServer
 from tests.pipeline_world import PARAGRAPHS, Item, article_page, rss
 
@@ -143,8 +144,7 @@ def test_claims_list_keeps_each_claim_id_on_one_line_at_80_columns(env: dict[str
     assert lines[0].strip() == "10 claims" and max(len(line) for line in lines) <= 80
     ids = [c["id"] for c in json.loads(run(env, "claims", "list", "--json").stdout)]
     assert "putin-asked-musk-no-starlink-taiwan" in ids
-    first_column = [line.split("\u2502")[1].strip() for line in lines if "\u2502" in line]
-    assert set(ids) <= set(first_column)
+    assert set(ids) <= {cells[0] for cells in table_lines(result.stdout)}
     assert result.stdout.count("0 supports") == 10 and result.stdout.count("0 refutes") == 10
 
 
@@ -160,11 +160,11 @@ def test_feeds_list_shows_a_failing_feeds_url_and_error_whole_at_80_columns(
     result = run(dict(env, COLUMNS="80"), "feeds", "list", "--config", config)
     lines = result.stdout.splitlines()
     assert max(len(line) for line in lines) <= 80
-    cells = [line.split("\u2502") for line in lines if line.startswith("\u2502")]
-    feed_column = "".join("".join(cell[1].split()) for cell in cells)
+    feed_column = joined_column(result.stdout, 0)
     assert "".join(url.split()) in feed_column
     assert "".join(feed["last_error"].split()) in feed_column
-    assert cells[0][2].strip() == "failing (1x)" and cells[1][2].strip() == "config"
+    cells = table_lines(result.stdout)
+    assert (cells[0][1], cells[1][1]) == ("failing (1x)", "config")
 
 
 def test_feed_credentials_appear_in_no_output_or_log(

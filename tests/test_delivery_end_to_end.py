@@ -17,6 +17,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from monitor.cli import cli
+from tests.fixtures_cli import joined_column, table_lines
 from tests.fixtures_http import LoopbackHTTPServer
 from tests.pipeline_world import Item, article_page, rss
 from tests.smtp_peers import RecordingHandler, refusing_port, smtp_server
@@ -215,10 +216,10 @@ def test_webhook_gone_disables_the_channel_and_the_user_hears_by_email(
         assert [(d["status"], "410" in d["last_error"]) for d in dead] == [("dead", True)]
         listing = run(dict(env, COLUMNS="80"), "deliveries", "--config", str(config))
         assert "hook (webhook): disabled since" in listing.stdout
-        rows = [line.split("\u2502") for line in listing.stdout.splitlines() if "\u2502" in line]
-        at = [row[1].strip() for row in rows].index(dead[0]["id"])  # whole, to copy for `retry`
-        assert (rows[at][2].strip(), rows[at + 1][2].strip()) == ("dead", "1 attempt")
-        column = "".join("".join(row[1].split()) for row in rows)
+        rows = table_lines(listing.stdout)
+        at = [cells[0] for cells in rows].index(dead[0]["id"])  # whole, to copy for `retry`
+        assert (rows[at][1], rows[at + 1][1]) == ("dead", "1 attempt")
+        column = joined_column(listing.stdout, 0)
         assert "".join(dead[0]["last_error"].split()) in column
         assert run(env, "digest", "--send", "--config", str(config)).exit_code == 0
         notices = [m.parsed() for m in handler.received if "disabled" in m.parsed()["Subject"]]
