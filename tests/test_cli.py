@@ -295,6 +295,26 @@ entities = ["musk", "putin"]
 """
 
 
+def test_claims_show_dates_an_article_from_2099_by_when_it_was_first_seen(
+    env: dict[str, str], tmp_path: Path, http_server: LoopbackHTTPServer
+) -> None:
+    support = (
+        "Elon Musk has been in regular contact with Russian President Vladimir Putin since "
+        "late 2022. The two men have spoken many times, officials confirmed on Monday.",
+    )
+    http_server.route("/s", body=article_page("Musk and Putin", support), content_type="text/html")
+    item = Item("Musk and Putin", http_server.url("/s"), pub_date="Fri, 01 Jan 2099 09:00:00 GMT")
+    http_server.route("/w.xml", body=rss([item]), content_type=RSS)
+    config = str(write_config(tmp_path, [http_server.url("/w.xml")], extra=WATCHLIST))
+    assert run(env, "check", "--config", config).exit_code == 0
+    shown = json.loads(run(env, "claims", "show", "contact", "--json", "--config", config).stdout)
+    [evidence] = shown["evidence"]
+    assert evidence["published"].startswith("2099-01-01")  # stored as the feed gave it
+    human = run(dict(env, COLUMNS="120"), "claims", "show", "contact", "--config", config)
+    assert "2099" not in human.stdout
+    assert evidence["first_seen"][:10] in human.stdout
+
+
 def test_check_json_reports_evidence_and_claims_and_claims_commands_show_them(
     env: dict[str, str], tmp_path: Path, http_server: LoopbackHTTPServer
 ) -> None:
